@@ -1,0 +1,3 @@
+from nbfix.cli import main
+
+main()

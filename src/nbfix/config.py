@@ -1,0 +1,188 @@
+"""Settings: `[tool.nbfix]` in the nearest pyproject.toml, or `.nbfix.toml`; flags win."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nbfix.registry import all_rules, rule_by_selector
+from nbfix.rule import Priority, Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_EXTENSIONS = (
+    "c", "cc", "cpp", "cxx", "c++", "cu", "h", "hh", "hpp", "hxx", "h++", "cuh", "inl", "ipp", "tpp",
+)
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".nbfix_cache", "__pycache__", "node_modules", ".venv", "venv", ".tox")
+
+
+class ConfigError(Exception):
+    """Bad configuration or selection; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = field(default_factory=Path.cwd)  # relative patterns are relative to this
+    config_file: Path | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    priority: Priority | None = None  # None: the default threshold, unless select is given
+    unsafe_fixes: bool = False
+    extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
+    exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule code -> options
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"'{key}' must be true or false")
+    return value
+
+
+def parse_priority(value: Any) -> Priority:
+    try:
+        return Priority(str(value).lower())
+    except ValueError:
+        raise ConfigError(f"unknown priority {value!r}; use high, medium or low") from None
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest `.nbfix.toml`, or `pyproject.toml` with a `[tool.nbfix]` table, from `start` up."""
+    for folder in [start, *start.parents]:
+        dedicated = folder / ".nbfix.toml"
+        if dedicated.is_file():
+            return dedicated, _load(dedicated)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _load(pyproject).get("tool", {}).get("nbfix")
+            if table is not None:
+                return pyproject, table
+    return None
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration ({exc})") from None
+
+
+def load_settings(config_file: Path | None = None, start: Path | None = None) -> Settings:
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"{config_file}: configuration file does not exist")
+        table = _load(config_file)
+        if config_file.name == "pyproject.toml":
+            table = table.get("tool", {}).get("nbfix", {})
+        found: tuple[Path, dict[str, Any]] | None = (config_file, table)
+    else:
+        found = find_config((start or Path.cwd()).resolve())
+    if found is None:
+        return Settings()
+    path, table = found
+    return settings_from_table(table, path)
+
+
+def settings_from_table(table: dict[str, Any], path: Path) -> Settings:
+    where = path.name
+    values: dict[str, Any] = {"root": path.parent.resolve(), "config_file": path}
+    for key, value in table.items():
+        if key == "select":
+            values["select"] = _strings(key, value)
+        elif key == "ignore":
+            values["ignore"] = _strings(key, value)
+        elif key == "priority":
+            values["priority"] = parse_priority(value)
+        elif key == "unsafe-fixes":
+            values["unsafe_fixes"] = _bool(key, value)
+        elif key == "extensions":
+            values["extensions"] = tuple(e.lstrip(".") for e in _strings(key, value))
+        elif key == "exclude":
+            values["exclude"] = _strings(key, value)
+        elif key == "respect-gitignore":
+            values["respect_gitignore"] = _bool(key, value)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: 'per-file-ignores' must be a table of pattern = [codes]")
+            values["per_file_ignores"] = {p: _strings(f"per-file-ignores.{p}", v) for p, v in value.items()}
+        elif key == "rules":
+            values["rule_options"] = rule_options(value, where)
+        else:
+            raise ConfigError(f"{where}: unknown configuration key '{key}' in [tool.nbfix]")
+    try:
+        return Settings(**values)
+    except TypeError as exc:  # pragma: no cover - guarded by the loop above
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def rule_options(table: Any, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: 'rules' must be a table of rule tables")
+    result: dict[str, dict[str, Any]] = {}
+    for key, options in table.items():
+        matches = [r for r in all_rules() if key in (r.code, r.name)]
+        if not matches:
+            raise ConfigError(f"{where}: unknown rule '{key}' in [tool.nbfix.rules]")
+        rule = matches[0]
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}: [tool.nbfix.rules.{key}] must be a table")
+        checked = {}
+        for name, value in options.items():
+            if name not in rule.options:
+                known = ", ".join(rule.options) or "none"
+                raise ConfigError(f"{where}: unknown option '{name}' for rule {rule.name} (options: {known})")
+            try:
+                checked[name] = rule.options[name].validate(rule.name, name, value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        result[rule.code] = checked
+    return result
+
+
+def _expand(selectors: tuple[str, ...]) -> list[type[Rule]]:
+    rules: list[type[Rule]] = []
+    for selector in selectors:
+        matched = rule_by_selector(selector)
+        if not matched:
+            codes = ", ".join(r.code for r in all_rules())
+            names = ", ".join(r.name for r in all_rules())
+            raise ConfigError(f"unknown rule selector '{selector}' (codes: {codes}; names: {names})")
+        rules.extend(matched)
+    return rules
+
+
+def selected_rules(settings: Settings) -> list[type[Rule]]:
+    """The rule classes a run uses: priority threshold (default medium), select, ignore."""
+    if settings.select is not None:
+        chosen = _expand(settings.select)
+        explicit = {s.upper() for s in settings.select} | {s.lower() for s in settings.select}
+        chosen = [r for r in chosen if not r.opt_in or r.code in explicit or r.name in explicit]
+        if settings.priority is not None:
+            chosen = [r for r in chosen if r.priority.rank <= settings.priority.rank]
+    else:
+        threshold = settings.priority or Priority.MEDIUM
+        chosen = [r for r in all_rules() if r.priority.rank <= threshold.rank and not r.opt_in]
+    ignored = set(_expand(settings.ignore))
+    unique = {r.code: r for r in chosen if r not in ignored}
+    return [unique[code] for code in sorted(unique)]
+
+
+def codes_for(selectors: tuple[str, ...]) -> set[str]:
+    return {r.code for r in _expand(selectors)}

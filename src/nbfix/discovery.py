@@ -1,0 +1,82 @@
+"""Finding the files to process: given paths, extensions, .gitignore and configured excludes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from nbfix.config import DEFAULT_EXCLUDE, Settings
+
+
+@dataclass(frozen=True)
+class Discovery:
+    files: list[Path]
+    errors: list[str]  # one line each, e.g. a path that does not exist
+
+
+class _Ignores:
+    """The .gitignore files that apply below a folder, read once each."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.specs: dict[Path, pathspec.PathSpec | None] = {}
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(settings.exclude) if settings.exclude else None
+
+    def _spec(self, folder: Path) -> pathspec.PathSpec | None:
+        if folder not in self.specs:
+            ignore_file = folder / ".gitignore"
+            spec = None
+            if self.settings.respect_gitignore and ignore_file.is_file():
+                try:
+                    spec = pathspec.GitIgnoreSpec.from_lines(ignore_file.read_text("utf-8", "replace").splitlines())
+                except OSError:
+                    spec = None
+            self.specs[folder] = spec
+        return self.specs[folder]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        if is_dir and path.name in DEFAULT_EXCLUDE:
+            return True
+        suffix = "/" if is_dir else ""
+        if self.exclude is not None:
+            try:
+                relative = path.relative_to(self.settings.root).as_posix()
+            except ValueError:
+                relative = None
+            if relative is not None and self.exclude.match_file(relative + suffix):
+                return True
+        if not self.settings.respect_gitignore:
+            return False
+        for folder in path.parents:
+            spec = self._spec(folder)
+            if spec is not None and spec.match_file(path.relative_to(folder).as_posix() + suffix):
+                return True
+            if (folder / ".git").exists():
+                break
+        return False
+
+
+def discover(paths: list[Path], settings: Settings) -> Discovery:
+    files: set[Path] = set()
+    errors: list[str] = []
+    ignores = _Ignores(settings)
+    extensions = {f".{e.lower()}" for e in settings.extensions}
+    for given in paths:
+        if not given.exists() and not given.is_symlink():
+            errors.append(f"{given}: path does not exist")
+            continue
+        absolute = given.resolve()
+        if not given.is_dir():
+            files.add(absolute)  # a file named explicitly is always processed
+            continue
+        for folder, dirnames, filenames in os.walk(absolute):
+            here = Path(folder)
+            dirnames[:] = sorted(d for d in dirnames if not ignores.ignored(here / d, is_dir=True))
+            for name in filenames:
+                path = here / name
+                if path.suffix.lower() in extensions and not ignores.ignored(path, is_dir=False):
+                    files.add(path)
+    return Discovery(sorted(files), errors)

@@ -1,0 +1,85 @@
+"""Editing helpers every rule shares: they produce `Edit`s in the file's own layout."""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from nbfix.rule import Edit
+
+
+def replace(node: Node, text: str) -> Edit:
+    return Edit(node.start_byte, node.end_byte, text)
+
+
+def line_start(content: bytes, offset: int) -> int:
+    return content.rfind(b"\n", 0, offset) + 1
+
+
+def line_end(content: bytes, offset: int) -> int:
+    """Offset just after the newline that ends the line holding `offset` (or the end of content)."""
+    end = content.find(b"\n", offset)
+    return len(content) if end < 0 else end + 1
+
+
+def indentation_at(content: bytes, offset: int) -> str:
+    """White space that lines text up with `offset`: the line's own indentation when `offset`
+    starts the line's text, else spaces up to the column (for arguments aligned to a parenthesis)."""
+    prefix = content[line_start(content, offset):offset].decode("utf-8")
+    return prefix if not prefix.strip() else " " * len(prefix)
+
+
+def newline_of(content: bytes) -> str:
+    crlf = content.count(b"\r\n")
+    return "\r\n" if crlf and crlf * 2 >= content.count(b"\n") else "\n"
+
+
+def add_argument(content: bytes, arguments: Node, text: str) -> tuple[Edit, ...]:
+    """Append `text` as the last argument of a call, following the call's layout.
+
+    One argument per line stays one per line with the same indentation; otherwise `, ` inline.
+    A comment that ends the last argument's line stays with that argument.
+    """
+    args = [a for a in arguments.named_children if a.type != "comment"]
+    if not args:
+        return (Edit(arguments.start_byte + 1, arguments.start_byte + 1, text),)
+    last = args[-1]
+    rows = [a.start_point.row for a in args]
+    open_row = arguments.start_point.row
+    one_per_line = len(set(rows)) == len(rows) and (len(args) > 1 or rows[0] != open_row)
+    if not one_per_line:
+        return (Edit(last.end_byte, last.end_byte, f", {text}"),)
+    anchor = last.end_byte
+    sibling = last.next_sibling
+    while sibling is not None and sibling.type == "comment" and sibling.start_point.row == last.end_point.row:
+        anchor = sibling.end_byte
+        sibling = sibling.next_sibling
+    layout = f"{newline_of(content)}{indentation_at(content, last.start_byte)}{text}"
+    if anchor == last.end_byte:
+        return (Edit(anchor, anchor, f",{layout}"),)
+    return (Edit(last.end_byte, last.end_byte, ","), Edit(anchor, anchor, layout))
+
+
+def include_path(node: Node) -> str:
+    path = node.child_by_field_name("path")
+    text = path.text.decode("utf-8", "replace") if path is not None and path.text else ""
+    return text.strip()[1:-1]
+
+
+def ensure_includes(content: bytes, root: Node, headers: list[str], library: str) -> Edit | None:
+    """One edit adding `#include <h>` for each header the file lacks, after the file's last
+    include of `library` (else after its last include, else at the top), in sorted order."""
+    includes = [n for n in root.children if n.type == "preproc_include"]
+    present = {include_path(n) for n in includes}
+    missing = sorted(set(h for h in headers if h not in present))
+    if not missing:
+        return None
+    newline = newline_of(content)
+    block = "".join(f"#include <{h}>{newline}" for h in missing)
+    own = [n for n in includes if include_path(n).startswith(f"{library}/")]
+    anchor_node = (own or includes or [None])[-1]
+    if anchor_node is None:
+        return Edit(0, 0, block)
+    at = line_end(content, anchor_node.start_byte)
+    if at == len(content) and not content.endswith(b"\n"):
+        block = newline + block.removesuffix(newline)
+    return Edit(at, at, block)

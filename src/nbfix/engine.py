@@ -1,0 +1,196 @@
+"""Run rules over sources: select, suppress, resolve overlapping edits, apply in passes."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from tree_sitter import Tree
+
+from nbfix.declarations import ProjectIndex, file_declarations
+from nbfix.model import build_model
+from nbfix.parsing import error_regions, parse
+from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
+from nbfix.source import Source
+
+MAX_PASSES = 10
+_SUPPRESSION = re.compile(rb"(?://|/\*)\s*nbfix:\s*ignore(?:\[([^\]]*)\])?")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A finding with its human position (1-based line and column, in characters)."""
+
+    finding: Finding
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class FileResult:
+    source: Source
+    remaining: list[Located] = field(default_factory=list)
+    fixed: list[Located] = field(default_factory=list)
+    new_content: bytes | None = None  # set when fixes changed the file
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.new_content is not None and self.new_content != self.source.content
+
+
+class LineIndex:
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.starts = [0] + [m.end() for m in re.finditer(rb"\n", content)]
+
+    def line_of(self, offset: int) -> int:
+        """0-based line holding a byte offset."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = self.line_of(offset)
+        column = len(self.content[self.starts[line]:offset].decode("utf-8", "replace"))
+        return line + 1, column + 1
+
+    def line(self, number: int) -> bytes:
+        end = self.starts[number + 1] if number + 1 < len(self.starts) else len(self.content)
+        return self.content[self.starts[number]:end]
+
+
+def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:
+    """0-based line -> the codes/names an `nbfix: ignore[...]` comment there suppresses (None: all)."""
+    result: dict[int, set[str] | None] = {}
+    for match in _SUPPRESSION.finditer(lines.content):
+        line = lines.line_of(match.start())
+        if match[1] is None:
+            result[line] = None
+        elif result.get(line, set()) is not None:
+            names = {part.strip() for part in match[1].decode("utf-8", "replace").split(",") if part.strip()}
+            result.setdefault(line, set()).update(names)
+    return result
+
+
+def _suppressed(finding: Finding, line: int, table: dict[int, set[str] | None]) -> bool:
+    for candidate in (line, line - 1):
+        if candidate in table:
+            codes = table[candidate]
+            if codes is None or finding.code in codes or finding.name in codes:
+                return True
+    return False
+
+
+def _touches(edit: Edit, region: tuple[int, int]) -> bool:
+    start, end = region
+    if edit.is_insertion:
+        return start < edit.start < end
+    return edit.start < end and start < edit.end
+
+
+def apply_edits(content: bytes, edits: Iterable[Edit]) -> bytes:
+    out = []
+    position = 0
+    for edit in sorted(edits):
+        out.append(content[position:edit.start])
+        out.append(edit.text.encode("utf-8"))
+        position = edit.end
+    out.append(content[position:])
+    return b"".join(out)
+
+
+def resolve(fixes: Sequence[tuple[Finding, Fix]]) -> list[tuple[Finding, Fix]]:
+    """Fixes whose edits overlap no earlier accepted fix; the rest wait for the next pass."""
+    accepted: list[tuple[Finding, Fix]] = []
+    taken: list[Edit] = []
+    for finding, fix in sorted(fixes, key=lambda item: (item[1].edits[0].start, item[0].code)):
+        if any(edit.conflicts(other) for edit in fix.edits for other in taken):
+            continue
+        accepted.append((finding, fix))
+        taken.extend(fix.edits)
+    return accepted
+
+
+@dataclass
+class Linter:
+    """Applies a fixed selection of rules to files, with one project-wide declaration index."""
+
+    rules: list[Rule]
+    rule_options: dict[str, dict]
+    project: ProjectIndex
+    unsafe_fixes: bool = False
+
+    def findings(self, source: Source, content: bytes, tree: Tree, ignored: set[str]) -> list[Finding]:
+        model = build_model(tree, content, self.project)
+        lines = LineIndex(content)
+        table = suppressions(lines)
+        regions = error_regions(tree)
+        found: list[Finding] = []
+        for rule in self.rules:
+            if rule.code in ignored:
+                continue
+            ctx = Context(source, content, model, self.rule_options.get(rule.code, {}))
+            for finding in rule.check(ctx):
+                if _suppressed(finding, lines.line_of(finding.start), table):
+                    continue
+                if finding.fix is not None and not getattr(rule, "edits_parse_errors", False):
+                    if any(_touches(e, r) for e in finding.fix.edits for r in regions):
+                        finding = Finding(**{**finding.__dict__, "fix": None})
+                found.append(finding)
+        found.sort(key=lambda f: (f.start, f.code, f.end))
+        return found
+
+    def applicable(self, finding: Finding) -> bool:
+        fix = finding.fix
+        if fix is None or not fix.edits:
+            return False
+        return fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and self.unsafe_fixes)
+
+    def run(self, source: Source, tree: Tree | None, fix: bool, ignored: set[str]) -> FileResult:
+        result = FileResult(source)
+        content = source.content
+        tree = tree if tree is not None else parse(content)
+        errors_before = len(error_regions(tree))
+        applied: list[tuple[Finding, bytes]] = []
+        for _ in range(MAX_PASSES):
+            found = self.findings(source, content, tree, ignored)
+            if not fix:
+                break
+            accepted = resolve([(f, f.fix) for f in found if self.applicable(f) and f.fix is not None])
+            if not accepted:
+                break
+            applied.extend((finding, content) for finding, _ in accepted)
+            content = apply_edits(content, [e for _, fx in accepted for e in fx.edits])
+            tree = parse(content)
+        else:
+            codes = sorted({f.code for f in found if self.applicable(f)})
+            result.error = f"fixes did not converge after {MAX_PASSES} passes (rules: {', '.join(codes)}); file left unchanged"
+            return result
+        if fix and content != source.content and len(error_regions(tree)) > errors_before:
+            codes = sorted({f.code for f, _ in applied})
+            result.error = (
+                f"internal error: fixes by {', '.join(codes)} would add parse errors; file left unchanged"
+            )
+            return result
+        final_lines = LineIndex(content)
+        result.remaining = [locate(f, final_lines) for f in found]
+        result.fixed = [locate(f, LineIndex(before)) for f, before in applied]
+        if content != source.content:
+            result.new_content = content
+        return result
+
+
+def locate(finding: Finding, lines: LineIndex) -> Located:
+    line, column = lines.position(finding.start)
+    end_line, end_column = lines.position(finding.end)
+    return Located(finding, line, column, end_line, end_column)
+
+
+def project_index(trees: Iterable[Tree]) -> ProjectIndex:
+    index = ProjectIndex()
+    for tree in trees:
+        index.merge(file_declarations(tree))
+    return index

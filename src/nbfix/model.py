@@ -1,0 +1,616 @@
+"""The binding model: the one place that understands nanobind and pybind11 syntax.
+
+Rules ask it questions ("method bindings with a `reference` policy") instead of walking trees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+import tree_sitter
+from tree_sitter import Node, Tree
+
+from nbfix import declarations
+from nbfix.declarations import ProjectIndex, classify_type
+from nbfix.parsing import captures, query
+
+DialectName = Literal["nanobind", "pybind11"]
+
+# Methods of class_/module_ that take a callable (or a member) and return the object itself.
+# The value is how many arguments after the Python name are callables (getter, setter...).
+BIND_METHODS: dict[str, int] = {
+    "def": 1,
+    "def_static": 1,
+    "def_prop_ro": 1,
+    "def_prop_rw": 2,
+    "def_prop_ro_static": 1,
+    "def_prop_rw_static": 2,
+    "def_ro": 1,
+    "def_rw": 1,
+    "def_ro_static": 1,
+    "def_rw_static": 1,
+    # pybind11 spellings
+    "def_readonly": 1,
+    "def_readwrite": 1,
+    "def_readonly_static": 1,
+    "def_readwrite_static": 1,
+    "def_property": 2,
+    "def_property_readonly": 1,
+    "def_property_static": 2,
+    "def_property_readonly_static": 1,
+}
+STATIC_METHODS = frozenset(name for name in BIND_METHODS if name.endswith("_static"))
+FIELD_METHODS = frozenset({"def_ro", "def_rw", "def_readonly", "def_readwrite"})
+# Other chainable methods: the call returns the same class or module object.
+CHAIN_METHODS = frozenset(BIND_METHODS) | {"value", "export_values", "def_buffer", "attr", "doc"}
+CLASS_TEMPLATES = {"class_": "class", "enum_": "enum", "exception": "exception"}
+INIT_CALLABLES = frozenset({"init", "init_implicit", "new_"})
+
+_BINDING_QUERY = """
+(call_expression
+  function: (field_expression argument: (_) @object field: (field_identifier) @method)
+  arguments: (argument_list) @args) @call
+"""
+_DECLARATION_QUERY = """
+(declaration declarator: (init_declarator declarator: (identifier) @name)) @declaration
+(declaration declarator: (identifier) @name) @declaration
+(declaration declarator: (reference_declarator (identifier) @name)) @declaration
+(parameter_declaration declarator: (reference_declarator (identifier) @name)) @declaration
+(parameter_declaration declarator: (pointer_declarator declarator: (identifier) @name)) @declaration
+(parameter_declaration declarator: (identifier) @name) @declaration
+"""
+_FILE_QUERY = """
+(preproc_include path: (_) @include)
+(namespace_alias_definition name: (namespace_identifier) @alias) @alias_definition
+(using_declaration) @using
+(function_definition declarator: (function_declarator declarator: (identifier) @macro)) @module_init
+"""
+_MAY_DECLARE_OWNER = re.compile(rb"class_|enum_|exception|module|def_|\bauto\b")
+_WS = re.compile(r"\s+")
+_KEEP_ALIVE = re.compile(r"^keep_alive<(\d+),(\d+)>\(\)$")
+
+
+def squash(text: str) -> str:
+    """Text with all white space removed, for comparing C++ spellings."""
+    return _WS.sub("", text)
+
+
+def node_text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Dialect
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Which binding library a file uses and how it spells its namespace."""
+
+    name: DialectName
+    namespaces: frozenset[str]  # every qualifier that means this library (`nb`, `nanobind`, ...)
+    unqualified: bool  # `using namespace nanobind;` lets names appear bare
+    prefix: str  # what new code written into this file uses, e.g. `nb::`
+
+    def strip(self, text: str) -> str | None:
+        """`nb::rv_policy::reference` -> `rv_policy::reference`; None if not this library's name."""
+        text = squash(text).removeprefix("::")
+        head, sep, rest = text.partition("::")
+        if sep and head in self.namespaces:
+            return rest
+        return text if self.unqualified or not sep else None
+
+    def is_name(self, text: str, *names: str) -> bool:
+        return self.strip(text) in names
+
+    @property
+    def policy_type(self) -> str:
+        return "rv_policy" if self.name == "nanobind" else "return_value_policy"
+
+    def policy(self, value: str) -> str:
+        return f"{self.prefix}{self.policy_type}::{value}"
+
+
+def detect_dialect(root: Node, text: str) -> Dialect:
+    found = captures(_FILE_QUERY, root)
+    votes = {"nanobind": 0, "pybind11": 0}
+    aliases: dict[str, set[str]] = {"nanobind": {"nanobind"}, "pybind11": {"pybind11"}}
+    unqualified = {"nanobind": False, "pybind11": False}
+    for node in found.get("include", []):
+        path = node_text(node)
+        for lib in votes:
+            if f"{lib}/" in path:
+                votes[lib] += 2
+    for node in found.get("alias_definition", []):
+        target = squash(node_text(node)).rstrip(";").partition("=")[2].removeprefix("::")
+        alias = node_text(node.child_by_field_name("name"))
+        if target in aliases:
+            aliases[target].add(alias)
+            votes[target] += 2
+    for node in found.get("using", []):
+        target = squash(node_text(node))
+        for lib in votes:
+            if target == f"usingnamespace{lib};":
+                unqualified[lib] = True
+                votes[lib] += 1
+    for node in found.get("macro", []):
+        name = node_text(node)
+        if name == "NB_MODULE":
+            votes["nanobind"] += 3
+        elif name == "PYBIND11_MODULE":
+            votes["pybind11"] += 3
+    # Conventional aliases work even when the alias is declared in a header we were not given.
+    conventional = {"nanobind": "nb", "pybind11": "py"}
+    for lib, alias in conventional.items():
+        if re.search(rf"\b{alias}::", text):
+            aliases[lib].add(alias)
+            votes[lib] += 1
+    name: DialectName = "pybind11" if votes["pybind11"] > votes["nanobind"] else "nanobind"
+    namespaces = aliases[name]
+    usage = {ns: len(re.findall(rf"(?<![\w:]){re.escape(ns)}::", text)) for ns in namespaces}
+    preferred = max(sorted(namespaces), key=lambda ns: (usage[ns], ns != name))
+    prefix = "" if unqualified[name] and usage[preferred] == 0 else f"{preferred}::"
+    return Dialect(name, frozenset(namespaces), unqualified[name], prefix)
+
+
+# ---------------------------------------------------------------------------------------------
+# Model types
+
+
+@dataclass(frozen=True)
+class ModuleBinding:
+    """A module object: the NB_MODULE/PYBIND11_MODULE parameter, a `module_&`, or a submodule."""
+
+    variable: str | None
+    submodule: str | None = None
+
+
+@dataclass
+class ClassBinding:
+    """A `class_<T>`/`enum_<T>` binding: the creating expression and where it lives."""
+
+    kind: str  # "class", "enum" or "exception"
+    cpp_type: str
+    python_name: str | None
+    node: Node  # the class_ call, the declaration creating it, or the parameter receiving it
+    variable: str | None = None
+
+    @property
+    def short_type(self) -> str:
+        """`ns::Outer::T<int>` -> `T`: how declarations index it."""
+        return declarations.short_name(self.cpp_type)
+
+
+Owner = ClassBinding | ModuleBinding
+
+
+@dataclass(frozen=True)
+class Param:
+    type: str
+    name: str | None
+    node: Node
+
+
+@dataclass
+class BoundCallable:
+    """What a binding calls: a member pointer, a function, a lambda, an `init<...>`..."""
+
+    kind: Literal["member_pointer", "function", "lambda", "init", "operator", "other"]
+    node: Node
+    name: str | None = None  # `Parent::child` for member pointers, `make` for functions
+    scope: str | None = None  # `Parent` for member pointers
+    params: list[Param] = field(default_factory=list)
+    declared_return: str | None = None  # a lambda's trailing return type or a cast's return type
+    body: Node | None = None
+
+
+@dataclass(frozen=True)
+class Extra:
+    """One annotation after the callable: policy, keep_alive, call_guard, arg, docstring, ..."""
+
+    kind: str  # policy, keep_alive, call_guard, arg, kw_only, doc, sig, is_operator, other
+    node: Node  # the annotation's node (for a policy inside for_getter: the inner policy)
+    value: object = None  # policy name, (nurse, patient), arg name, guard text
+    side: str | None = None  # "getter"/"setter" when wrapped in for_getter/for_setter
+
+
+@dataclass
+class Binding:
+    """One `.def*` call on a class or module object."""
+
+    call: Node
+    method: str
+    owner: Owner | None
+    python_name: str | None
+    arguments: list[Node]
+    callables: list[BoundCallable]
+    extras: list[Extra]
+
+    @property
+    def callable(self) -> BoundCallable | None:
+        return self.callables[0] if self.callables else None
+
+    @property
+    def is_method(self) -> bool:
+        """A binding whose first argument is `self` (RULES.md: method binding)."""
+        if not isinstance(self.owner, ClassBinding) or self.method in STATIC_METHODS:
+            return False
+        if self.python_name in ("__init__", "__new__"):
+            return False
+        return self.callable is None or self.callable.kind not in ("init", "operator")
+
+    @property
+    def is_module_function(self) -> bool:
+        return isinstance(self.owner, ModuleBinding)
+
+    def extras_of(self, kind: str) -> list[Extra]:
+        return [extra for extra in self.extras if extra.kind == kind]
+
+    @property
+    def policy(self) -> Extra | None:
+        """The effective return value policy annotation: nanobind and pybind11 take the last one."""
+        policies = [e for e in self.extras_of("policy") if e.side in (None, "getter")]
+        return policies[-1] if policies else None
+
+    def keeps_alive(self, nurse: int, patient: int) -> bool:
+        return any(e.value == (nurse, patient) for e in self.extras_of("keep_alive"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the model
+
+
+@dataclass
+class BindingModel:
+    """Everything nbfix knows about the bindings of one file."""
+
+    tree: Tree
+    text: str
+    dialect: Dialect
+    bindings: list[Binding]
+    classes: list[ClassBinding]
+    project: ProjectIndex
+
+    def method_bindings(self) -> Iterator[Binding]:
+        return (b for b in self.bindings if b.is_method)
+
+    def return_types(self, binding: Binding) -> list[str] | None:
+        """The visible C++ return types of what a binding calls (one per overload), or None."""
+        target = binding.callable
+        if target is None:
+            return None
+        if target.declared_return is not None:
+            return [target.declared_return]
+        if target.kind == "member_pointer" and target.scope and target.name:
+            member = declarations.short_name(target.name)
+            if binding.method in FIELD_METHODS:
+                return None  # a field getter returns a reference to the field
+            return self.project.method_returns(target.scope, member)
+        if target.kind == "function" and target.name:
+            return self.project.function_returns(target.name)
+        return None
+
+    def returns_value_only(self, binding: Binding) -> bool:
+        """True when every visible return type is a plain value: no policy can make it dangle."""
+        types = self.return_types(binding)
+        return bool(types) and all(classify_type(t) == "value" for t in types)
+
+
+class _Builder:
+    def __init__(self, tree: Tree, text: str, dialect: Dialect) -> None:
+        self.tree = tree
+        self.text = text
+        self.dialect = dialect
+        self.owners: dict[int, Owner | None] = {}  # node id -> resolved owner
+        # function node id -> [(declaration start byte, name, owner)]
+        self.variables: dict[int, list[tuple[int, str, Owner]]] = {}
+        self.classes: list[ClassBinding] = []
+
+    # -- scopes and variables -------------------------------------------------------------
+
+    @staticmethod
+    def enclosing_function(node: Node) -> Node | None:
+        current = node.parent
+        while current is not None:
+            if current.type in ("function_definition", "lambda_expression"):
+                return current
+            current = current.parent
+        return None
+
+    def lookup(self, name: str, at: Node) -> Owner | None:
+        scope = self.enclosing_function(at)
+        while scope is not None:
+            best = None
+            for start, var, owner in self.variables.get(scope.id, ()):
+                if var == name and start <= at.start_byte:
+                    best = owner
+            if best is not None:
+                return best
+            scope = self.enclosing_function(scope)
+        return None
+
+    def collect_variables(self) -> None:
+        matches = tree_sitter.QueryCursor(query(_DECLARATION_QUERY)).matches(self.tree.root_node)
+        pairs = sorted(
+            ((m["declaration"][0], m["name"][0]) for _, m in matches), key=lambda pair: pair[0].start_byte
+        )
+        for decl, name_node in pairs:
+            if not _MAY_DECLARE_OWNER.search(decl.text or b""):
+                continue
+            scope = self.enclosing_function(decl)
+            owner = self.declared_owner(decl) if scope is not None else None
+            if owner is None:
+                continue
+            name = node_text(name_node)
+            if isinstance(owner, ClassBinding) and owner.variable is None:
+                owner.variable = name
+            self.variables.setdefault(scope.id, []).append((decl.start_byte, name, owner))
+
+    def declared_owner(self, decl: Node) -> Owner | None:
+        type_node = decl.child_by_field_name("type")
+        type_text = squash(node_text(type_node)) if type_node is not None else ""
+        stripped = self.dialect.strip(type_text.removeprefix("const")) if type_text else None
+        declarator = decl.child_by_field_name("declarator")
+        value = declarator.child_by_field_name("value") if declarator is not None and declarator.type == "init_declarator" else None
+        if stripped is not None and stripped in ("module_", "module"):
+            if value is not None and value.type != "argument_list":
+                return self.resolve(value) if isinstance(self.resolve(value), ModuleBinding) else ModuleBinding(None)
+            return ModuleBinding(None)
+        template = self.class_template(type_node) if type_node is not None else None
+        if template is not None:
+            kind, cpp_type = template
+            python_name = None
+            if value is not None and value.type == "argument_list":
+                args = value.named_children
+                python_name = string_value(args[1]) if len(args) > 1 else None
+            binding = ClassBinding(kind, cpp_type, python_name, decl)
+            self.classes.append(binding)
+            return binding
+        if value is not None and value.type != "argument_list":
+            owner = self.resolve(value)
+            return owner
+        return None
+
+    def class_template(self, node: Node) -> tuple[str, str] | None:
+        """`nb::class_<T, Base>` (as a type or a callee) -> ("class", "T")."""
+        if node.type == "qualified_identifier":
+            scope_text = node_text(node.child_by_field_name("scope") or node)
+            name = node.child_by_field_name("name")
+            if name is None or not (scope_text in self.dialect.namespaces or scope_text == ""):
+                return None
+            return self.class_template_name(name)
+        if self.dialect.unqualified:
+            return self.class_template_name(node)
+        return None
+
+    @staticmethod
+    def class_template_name(node: Node) -> tuple[str, str] | None:
+        if node.type not in ("template_function", "template_type"):
+            return None
+        kind = CLASS_TEMPLATES.get(node_text(node.child_by_field_name("name")))
+        arguments = node.child_by_field_name("arguments")
+        if kind is None or arguments is None or not arguments.named_children:
+            return None
+        return kind, squash(node_text(arguments.named_children[0]))
+
+    # -- owners ---------------------------------------------------------------------------
+
+    def resolve(self, node: Node) -> Owner | None:
+        """What object an expression denotes: a class binding, a module, or neither."""
+        if node.id in self.owners:
+            return self.owners[node.id]
+        owner = self._resolve(node)
+        self.owners[node.id] = owner
+        return owner
+
+    def _resolve(self, node: Node) -> Owner | None:
+        if node.type == "parenthesized_expression" and node.named_child_count == 1:
+            return self.resolve(node.named_children[0])
+        if node.type == "identifier":
+            return self.lookup(node_text(node), node)
+        if node.type != "call_expression":
+            return None
+        function = node.child_by_field_name("function")
+        if function is None:
+            return None
+        if function.type == "field_expression":
+            method = node_text(function.child_by_field_name("field"))
+            target = function.child_by_field_name("argument")
+            if method == "def_submodule":
+                args = node.child_by_field_name("arguments")
+                first = args.named_children[0] if args is not None and args.named_children else None
+                return ModuleBinding(None, string_value(first) if first is not None else None)
+            if method in CHAIN_METHODS and target is not None:
+                return self.resolve(target)
+            return None
+        template = self.class_template(function)
+        if template is None:
+            return None
+        kind, cpp_type = template
+        args = node.child_by_field_name("arguments")
+        named = args.named_children if args is not None else []
+        python_name = string_value(named[1]) if len(named) > 1 else None
+        binding = ClassBinding(kind, cpp_type, python_name, node)
+        self.classes.append(binding)
+        return binding
+
+    def module_parameters(self) -> None:
+        """NB_MODULE(name, m) / PYBIND11_MODULE(name, m): `m` is the module in that body."""
+        for node in captures(_FILE_QUERY, self.tree.root_node).get("module_init", []):
+            macro = node_text(node.child_by_field_name("declarator").child_by_field_name("declarator"))
+            if macro not in ("NB_MODULE", "PYBIND11_MODULE"):
+                continue
+            params = node.child_by_field_name("declarator").child_by_field_name("parameters")
+            named = params.named_children if params is not None else []
+            if len(named) >= 2:
+                name = squash(node_text(named[1]))
+                self.variables.setdefault(node.id, []).append((node.start_byte, name, ModuleBinding(name)))
+
+    # -- bindings -------------------------------------------------------------------------
+
+    def bindings(self) -> list[Binding]:
+        found = captures(_BINDING_QUERY, self.tree.root_node)
+        result = []
+        for call in sorted(found.get("call", []), key=lambda n: n.start_byte):
+            function = call.child_by_field_name("function")
+            method = node_text(function.child_by_field_name("field"))
+            if method not in BIND_METHODS:
+                continue
+            owner = self.resolve(function.child_by_field_name("argument"))
+            result.append(self.binding(call, method, owner))
+        return result
+
+    def binding(self, call: Node, method: str, owner: Owner | None) -> Binding:
+        args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        python_name = None
+        rest = args
+        if args and not self.is_unnamed_callable(args[0]):
+            python_name = string_value(args[0])
+            rest = args[1:]
+        count = 1 if not args or rest is args else BIND_METHODS[method]
+        callables = [self.callable_of(node) for node in rest[:count]]
+        extras = [extra for node in rest[count:] for extra in self.extras_of(node)]
+        return Binding(call, method, owner, python_name, args, callables, extras)
+
+    def is_unnamed_callable(self, node: Node) -> bool:
+        """`.def(nb::init<int>())` and `.def(nb::self + nb::self)` have no name argument."""
+        kind = self.callable_of(node).kind
+        return kind in ("init", "operator")
+
+    def callable_of(self, node: Node) -> BoundCallable:
+        kind = node.type
+        if kind == "pointer_expression" and node_text(node).lstrip().startswith("&"):
+            target = node.child_by_field_name("argument")
+            return self.named_callable(node, target)
+        if kind in ("identifier", "qualified_identifier"):
+            return self.named_callable(node, node)
+        if kind == "lambda_expression":
+            return lambda_callable(node)
+        if kind == "binary_expression" and "self" in node_text(node):
+            return BoundCallable("operator", node)
+        if kind == "call_expression":
+            function = node.child_by_field_name("function")
+            name = self.dialect.strip(node_text(function)) or ""
+            base = name.partition("<")[0]
+            if base in INIT_CALLABLES:
+                return BoundCallable("init", node)
+            if base in ("overload_cast", "static_cast") or node_text(function).startswith("static_cast"):
+                return cast_callable(node, self)
+        if kind == "template_function" and self.dialect.strip(node_text(node)) is not None:
+            base = (self.dialect.strip(node_text(node)) or "").partition("<")[0]
+            if base in INIT_CALLABLES:
+                return BoundCallable("init", node)
+        return BoundCallable("other", node)
+
+    def named_callable(self, node: Node, target: Node | None) -> BoundCallable:
+        if target is None:
+            return BoundCallable("other", node)
+        name = squash(node_text(target))
+        if target.type == "qualified_identifier":
+            scope, _, member = name.rpartition("::")
+            return BoundCallable("member_pointer", node, name=name, scope=scope or None)
+        return BoundCallable("function", node, name=name)
+
+    def extras_of(self, node: Node) -> list[Extra]:
+        text = squash(node_text(node))
+        if node.type in ("string_literal", "raw_string_literal", "concatenated_string"):
+            return [Extra("doc", node, string_value(node))]
+        if node.type == "user_defined_literal" or (node.type == "assignment_expression" and text.split("=")[0].endswith("_a")):
+            return [Extra("arg", node, arg_name(node))]
+        stripped = self.dialect.strip(text)
+        if stripped is None:
+            return [Extra("other", node, text)]
+        head, _, value = stripped.rpartition("::")
+        if head in ("rv_policy", "return_value_policy"):
+            return [Extra("policy", node, value)]
+        match = _KEEP_ALIVE.match(stripped)
+        if match:
+            return [Extra("keep_alive", node, (int(match[1]), int(match[2])))]
+        base = stripped.partition("(")[0].partition("<")[0]
+        if base in ("for_getter", "for_setter") and node.type == "call_expression":
+            inner_args = node.child_by_field_name("arguments").named_children
+            side = base.removeprefix("for_")
+            return [
+                Extra(e.kind, e.node, e.value, side) for inner in inner_args for e in self.extras_of(inner)
+            ]
+        if base == "call_guard":
+            return [Extra("call_guard", node, stripped)]
+        if base == "arg":
+            return [Extra("arg", node, arg_name(node))]
+        if base in ("kw_only", "sig", "is_operator", "is_method", "keep_alive"):
+            return [Extra(base, node, stripped)]
+        return [Extra("other", node, stripped)]
+
+
+def string_value(node: Node | None) -> str | None:
+    """The text of a string literal (raw or not, concatenated or not), or None."""
+    if node is None:
+        return None
+    if node.type == "string_literal":
+        return "".join(node_text(c) for c in node.named_children if c.type in ("string_content", "escape_sequence"))
+    if node.type == "raw_string_literal":
+        content = [c for c in node.named_children if c.type == "raw_string_content"]
+        return node_text(content[0]) if content else ""
+    if node.type == "concatenated_string":
+        parts = [string_value(c) for c in node.named_children]
+        return "".join(p for p in parts if p is not None)
+    return None
+
+
+def arg_name(node: Node) -> str | None:
+    """`nb::arg("x")`, `"x"_a`, `nb::arg("x") = 1`, `"x"_a.none()` -> "x"."""
+    match = re.search(r'"([^"]*)"', node_text(node))
+    return match[1] if match else None
+
+
+def lambda_callable(node: Node) -> BoundCallable:
+    declarator = node.child_by_field_name("declarator")
+    params: list[Param] = []
+    declared_return = None
+    if declarator is not None:
+        parameter_list = declarator.child_by_field_name("parameters")
+        for param in parameter_list.named_children if parameter_list is not None else []:
+            if param.type not in ("parameter_declaration", "optional_parameter_declaration"):
+                continue
+            params.append(declarations.parameter(param))
+        for child in declarator.children:
+            if child.type == "trailing_return_type":
+                declared_return = squash_type(node_text(child).removeprefix("->"))
+    return BoundCallable(
+        "lambda", node, params=params, declared_return=declared_return, body=node.child_by_field_name("body")
+    )
+
+
+def cast_callable(node: Node, builder: _Builder) -> BoundCallable:
+    """`static_cast<R (C::*)(A) const>(&C::f)` / `overload_cast<A>(&C::f)`: the member it picks."""
+    args = node.child_by_field_name("arguments")
+    inner = args.named_children[0] if args is not None and args.named_children else None
+    picked = builder.callable_of(inner) if inner is not None else BoundCallable("other", node)
+    function_text = squash(node_text(node.child_by_field_name("function")))
+    declared = None
+    if function_text.startswith("static_cast<"):
+        # The return type is what precedes the first parenthesis of the function type.
+        declared = function_text.removeprefix("static_cast<").partition("(")[0] or None
+    return BoundCallable(
+        picked.kind, node, name=picked.name, scope=picked.scope, declared_return=declared
+    )
+
+
+def squash_type(text: str) -> str:
+    return " ".join(text.split())
+
+
+def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None) -> BindingModel:
+    text = content.decode("utf-8")
+    dialect = detect_dialect(tree.root_node, text)
+    builder = _Builder(tree, text, dialect)
+    builder.module_parameters()
+    builder.collect_variables()
+    bindings = builder.bindings()
+    project = project if project is not None else ProjectIndex.from_trees([tree])
+    unique: dict[int, ClassBinding] = {}
+    for cls in builder.classes:
+        unique.setdefault(id(cls), cls)
+    return BindingModel(tree, text, dialect, bindings, list(unique.values()), project)

@@ -1,0 +1,65 @@
+"""Human output: finding lines, summaries, unified diffs."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from nbfix.engine import FileResult, Located
+from nbfix.rule import Safety
+
+_COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
+_RESET = "\x1b[0m"
+
+
+def finding_line(path: str, item: Located, unsafe_fixes: bool) -> str:
+    fix = item.finding.fix
+    marker = ""
+    if fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes)):
+        marker = "[*] "
+    return f"{path}:{item.line}:{item.column}: {item.finding.code} {marker}{item.finding.message}"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def check_summary(files: Iterable[FileResult], unsafe_fixes: bool) -> str:
+    items = [item for f in files for item in f.remaining]
+    if not items:
+        return "All checks passed!"
+    safe = sum(1 for i in items if i.finding.fix and i.finding.fix.safety is Safety.SAFE)
+    unsafe = sum(1 for i in items if i.finding.fix and i.finding.fix.safety is Safety.UNSAFE)
+    fixable = safe + unsafe if unsafe_fixes else safe
+    text = f"Found {plural(len(items), 'finding')} ({fixable} fixable"
+    if unsafe and not unsafe_fixes:
+        text += f"; {unsafe} more with --unsafe-fixes"
+    return text + ")."
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    result = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        result.append(lines[-1])
+    return result
+
+
+def unified_diff(path: str, before: bytes, after: bytes) -> str:
+    """A diff `git apply` accepts: a/ and b/ prefixes, '\\ No newline at end of file' markers."""
+    import difflib  # only the diff commands need it
+
+    out = []
+    lines = difflib.unified_diff(
+        _split_lines(before.decode("utf-8")), _split_lines(after.decode("utf-8")), f"a/{path}", f"b/{path}"
+    )
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def colourise(diff: str) -> str:
+    out = []
+    for line in diff.splitlines(keepends=True):
+        colour = None if line.startswith(("+++", "---")) else _COLOURS.get(line[:1])
+        out.append(f"{colour}{line.rstrip(chr(10))}{_RESET}\n" if colour else line)
+    return "".join(out)

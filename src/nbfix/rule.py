@@ -1,0 +1,128 @@
+"""What a rule is, and what it yields: findings with optional fixes made of byte-range edits."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Iterator
+
+from tree_sitter import Node
+
+from nbfix.model import BindingModel
+from nbfix.source import Source
+
+
+class Priority(str, Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return {"high": 0, "medium": 1, "low": 2}[self.value]
+
+
+class Safety(str, Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    SUGGEST = "suggest"
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace content bytes [start, end) with `text`. An insertion has start == end."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def is_insertion(self) -> bool:
+        return self.start == self.end
+
+    def conflicts(self, other: Edit) -> bool:
+        if self.start < other.end and other.start < self.end:
+            return True
+        # An insertion touching another edit's range has no well-defined order: never apply both.
+        if self.is_insertion and other.start <= self.start <= other.end:
+            return True
+        return other.is_insertion and self.start <= other.start <= self.end
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    safety: Safety
+    title: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    priority: Priority
+    message: str
+    start: int  # byte offsets into the file content
+    end: int
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A per-rule setting under `[tool.nbfix.rules.<name>]`."""
+
+    default: Any
+    help: str
+
+    def validate(self, rule: str, key: str, value: Any) -> Any:
+        expected = type(self.default)
+        if isinstance(self.default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"rules.{rule}.{key} must be a list of strings")
+        elif not isinstance(value, expected):
+            raise ValueError(f"rules.{rule}.{key} must be a {expected.__name__}")
+        return value
+
+
+@dataclass
+class Context:
+    """What a rule sees of one file."""
+
+    source: Source
+    content: bytes
+    model: BindingModel
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, node: Node) -> str:
+        return self.content[node.start_byte:node.end_byte].decode("utf-8")
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the metadata and implement `check`.
+
+    The subclass docstring is the rule's documentation, in four sections:
+    What it finds / Why it matters / Example / Fix safety.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    priority: ClassVar[Priority]
+    fix_safety: ClassVar[Safety]
+    summary: ClassVar[str]
+    options: ClassVar[dict[str, Option]] = {}
+    # Rules that only run when selected by exact code or name.
+    opt_in: ClassVar[bool] = False
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    def finding(self, node: Node, message: str, fix: Fix | None = None) -> Finding:
+        return Finding(self.code, self.name, self.priority, message, node.start_byte, node.end_byte, fix)
+
+    def fix(self, title: str, *edits: Edit, safety: Safety | None = None) -> Fix:
+        return Fix(tuple(sorted(edits)), safety or self.fix_safety, title)

@@ -1,0 +1,60 @@
+"""One run, in one direction: discover -> read -> parse -> index -> rules -> results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from nbfix.config import Settings, codes_for, selected_rules
+from nbfix.discovery import discover
+from nbfix.engine import FileResult, Linter, project_index
+from nbfix.parsing import parse
+from nbfix.source import Source, SourceError, display_path, read_source
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line each; any error makes the exit code 2
+
+    @property
+    def remaining(self) -> int:
+        return sum(len(f.remaining) for f in self.files)
+
+
+def _per_file_ignores(settings: Settings) -> list[tuple[pathspec.PathSpec, set[str]]]:
+    return [
+        (pathspec.GitIgnoreSpec.from_lines([pattern]), codes_for(selectors))
+        for pattern, selectors in settings.per_file_ignores.items()
+    ]
+
+
+def run(paths: list[Path], settings: Settings, fix: bool) -> RunResult:
+    rules = [rule() for rule in selected_rules(settings)]
+    ignores = _per_file_ignores(settings)
+    found = discover(paths, settings)
+    result = RunResult(errors=list(found.errors))
+    sources: list[Source] = []
+    for path in found.files:
+        try:
+            sources.append(read_source(path, display_path(path)))
+        except SourceError as exc:
+            result.errors.append(str(exc))
+    trees = {source.path: parse(source.content) for source in sources}
+    linter = Linter(rules, settings.rule_options, project_index(trees.values()), settings.unsafe_fixes)
+    for source in sources:
+        ignored: set[str] = set()
+        try:
+            relative = source.path.relative_to(settings.root).as_posix()
+        except ValueError:
+            relative = source.path.as_posix()
+        for spec, codes in ignores:
+            if spec.match_file(relative):
+                ignored |= codes
+        file_result = linter.run(source, trees.pop(source.path), fix, ignored)
+        if file_result.error:
+            result.errors.append(f"{source.display}: {file_result.error}")
+        result.files.append(file_result)
+    return result

@@ -1,0 +1,75 @@
+"""Reading source files: original bytes, encoding, line endings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class SourceError(Exception):
+    """A file that cannot be processed; the message is one line for the user."""
+
+    def __init__(self, display: str, message: str) -> None:
+        super().__init__(f"{display}: {message}")
+        self.display = display
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file as read from disk. `content` excludes the BOM; edits are offsets into it."""
+
+    path: Path
+    display: str
+    raw: bytes
+    bom: bytes
+    newline: str
+    mode: int
+
+    @property
+    def content(self) -> bytes:
+        return self.raw[len(self.bom):]
+
+    def with_content(self, content: bytes) -> bytes:
+        """The bytes to write for new content: the original BOM kept."""
+        return self.bom + content
+
+
+def detect_newline(data: bytes) -> str:
+    crlf = data.count(b"\r\n")
+    return "\r\n" if crlf and crlf * 2 >= data.count(b"\n") else "\n"
+
+
+def read_source(path: Path, display: str) -> Source:
+    try:
+        raw = path.read_bytes()
+        mode = os.stat(path).st_mode
+    except PermissionError:
+        raise SourceError(display, "cannot read file (permission denied)") from None
+    except IsADirectoryError:
+        raise SourceError(display, "is a directory, not a file") from None
+    except OSError as exc:
+        raise SourceError(display, f"cannot read file ({exc.strerror or exc})") from None
+    if b"\0" in raw:
+        raise SourceError(display, "binary file (contains NUL bytes), skipped")
+    bom = UTF8_BOM if raw.startswith(UTF8_BOM) else b""
+    try:
+        raw[len(bom):].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            display, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}), skipped"
+        ) from None
+    return Source(path, display, raw, bom, detect_newline(raw), mode)
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """Path relative to the working directory when below it, always with forward slashes."""
+    cwd = cwd or Path.cwd()
+    absolute = path if path.is_absolute() else cwd / path
+    try:
+        return absolute.relative_to(cwd).as_posix()
+    except ValueError:
+        return absolute.as_posix()

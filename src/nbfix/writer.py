@@ -1,0 +1,35 @@
+"""Atomic writes that keep permissions and never clobber a file changed behind our back."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from nbfix.source import Source
+
+
+class WriteError(Exception):
+    pass
+
+
+def write_atomic(source: Source, content: bytes) -> None:
+    """Replace the file with `content` (BOM kept), via a temporary file in the same folder."""
+    try:
+        current = source.path.read_bytes()
+    except OSError as exc:
+        raise WriteError(f"{source.display}: cannot re-read before writing ({exc.strerror})") from None
+    if current != source.raw:
+        raise WriteError(f"{source.display}: changed on disk since it was read; not written")
+    folder = source.path.parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{source.path.name}.", suffix=".nbfix", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(source.with_content(content))
+        os.chmod(temporary, source.mode & 0o7777)
+        os.replace(temporary, source.path)
+    except OSError as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise WriteError(f"{source.display}: cannot write ({exc.strerror or exc})") from None

@@ -1,0 +1,70 @@
+"""NB101 reference-lifetime."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from nbfix.edits import replace
+from nbfix.rule import Context, Finding, Priority, Rule, Safety
+
+
+class ReferenceLifetime(Rule):
+    """
+    ## What it finds
+    Method bindings (`.def`, `.def_prop_ro/rw`, `.def_ro/rw` on a class binding, not `def_static`
+    and not `__init__`) whose return value policy is `reference` while nothing ties the result to
+    `self`: no `reference_internal`, no `keep_alive<0, 1>`. Results that are visibly returned by
+    value (no pointer or reference anywhere in the declared type) are left alone: no policy can
+    make them dangle.
+
+    ## Why it matters
+    `reference` wraps the returned object without owning it and without keeping its owner alive.
+    Once the last Python reference to the parent goes away, the parent is destroyed and the child
+    wrapper points into freed memory: a use after free that often "works" until it crashes.
+    For containers of pointers the policy applies to every element, so each element dangles.
+
+    ## Example
+    ```cpp
+    nb::class_<Parent>(m, "Parent")
+        .def("child", &Parent::child, nb::rv_policy::reference);
+    ```
+    Use instead:
+    ```cpp
+    nb::class_<Parent>(m, "Parent")
+        .def("child", &Parent::child, nb::rv_policy::reference_internal);
+    ```
+
+    ## Fix safety
+    Safe. `reference_internal` is `reference` plus a lifetime link from the result to `self`, so the
+    object is shared exactly as before and the parent now lives as long as the child. The rule never
+    adds `keep_alive<0, 1>` instead: that raises RuntimeError for list, tuple, str or int results and
+    does not stop a pointer result from being taken over. Module functions and static methods are
+    not reported: there `reference_internal` has no `self` and fails on every call.
+    """
+
+    code = "NB101"
+    name = "reference-lifetime"
+    priority = Priority.HIGH
+    fix_safety = Safety.SAFE
+    summary = "Method returns with rv_policy::reference and nothing ties the result to self"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model = ctx.model
+        for binding in model.method_bindings():
+            policy = binding.policy
+            if policy is None or policy.value != "reference" or binding.keeps_alive(0, 1):
+                continue
+            if model.returns_value_only(binding):
+                continue
+            # Replace only the last name of the policy, so the file's own spelling of the
+            # namespace (`nb::`, `nanobind::`, `py::return_value_policy::`) is kept.
+            name = policy.node
+            while name.type == "qualified_identifier" and name.child_by_field_name("name") is not None:
+                name = name.child_by_field_name("name")
+            what = f'"{binding.python_name}"' if binding.python_name else "this binding"
+            yield self.finding(
+                policy.node,
+                f"{what} returns with rv_policy::reference but nothing ties the result to `self`; "
+                "it dangles once the parent is freed",
+                self.fix("Use reference_internal", replace(name, "reference_internal")),
+            )
