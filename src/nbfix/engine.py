@@ -16,7 +16,8 @@ from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
 from nbfix.source import Source
 
 MAX_PASSES = 10
-_SUPPRESSION = re.compile(rb"(?://|/\*)\s*nbfix:\s*ignore(?:\[([^\]]*)\])?")
+# `nbfix: ignore[...]` anywhere inside a // or /* comment.
+_SUPPRESSION = re.compile(rb"(?://|/\*)[^\n]*?\bnbfix:\s*ignore(?:\[([^\]]*)\])?")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class FileResult:
     remaining: list[Located] = field(default_factory=list)
     fixed: list[Located] = field(default_factory=list)
     new_content: bytes | None = None  # set when fixes changed the file
+    passes: list[tuple[Edit, ...]] = field(default_factory=list)  # the edits applied, pass by pass
     error: str | None = None
 
     @property
@@ -63,25 +65,35 @@ class LineIndex:
 
 
 def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:
-    """0-based line -> the codes/names an `nbfix: ignore[...]` comment there suppresses (None: all)."""
+    """0-based line -> the codes/names suppressed there (None: all).
+
+    A trailing `nbfix: ignore[...]` comment covers its own line; a comment on a line of its own
+    also covers the next line.
+    """
     result: dict[int, set[str] | None] = {}
+
+    def add(line: int, names: set[str] | None) -> None:
+        if names is None or result.get(line, set()) is None:
+            result[line] = None
+        else:
+            result.setdefault(line, set()).update(names)
+
     for match in _SUPPRESSION.finditer(lines.content):
         line = lines.line_of(match.start())
-        if match[1] is None:
-            result[line] = None
-        elif result.get(line, set()) is not None:
+        names = None
+        if match[1] is not None:
             names = {part.strip() for part in match[1].decode("utf-8", "replace").split(",") if part.strip()}
-            result.setdefault(line, set()).update(names)
+        add(line, names)
+        if not lines.content[lines.starts[line]:match.start()].strip():
+            add(line + 1, names)
     return result
 
 
 def _suppressed(finding: Finding, line: int, table: dict[int, set[str] | None]) -> bool:
-    for candidate in (line, line - 1):
-        if candidate in table:
-            codes = table[candidate]
-            if codes is None or finding.code in codes or finding.name in codes:
-                return True
-    return False
+    if line not in table:
+        return False
+    codes = table[line]
+    return codes is None or finding.code in codes or finding.name in codes
 
 
 def _touches(edit: Edit, region: tuple[int, int]) -> bool:
@@ -163,7 +175,9 @@ class Linter:
             if not accepted:
                 break
             applied.extend((finding, content) for finding, _ in accepted)
-            content = apply_edits(content, [e for _, fx in accepted for e in fx.edits])
+            edits = tuple(sorted(e for _, fx in accepted for e in fx.edits))
+            result.passes.append(edits)
+            content = apply_edits(content, edits)
             tree = parse(content)
         else:
             codes = sorted({f.code for f in found if self.applicable(f)})

@@ -81,6 +81,25 @@ def node_text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
+def code_text(node: Node) -> str:
+    """A node's tokens without comments or white space: `nb::rv_policy:: /* x */ reference`
+    -> `nb::rv_policy::reference`."""
+    text = node_text(node)
+    if "/" not in text:
+        return squash(text)
+    parts = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "comment":
+            continue
+        if current.child_count == 0 or current.type in ("string_literal", "raw_string_literal"):
+            parts.append(node_text(current))
+        else:
+            stack.extend(reversed(current.children))
+    return squash("".join(parts))
+
+
 # ---------------------------------------------------------------------------------------------
 # Dialect
 
@@ -514,7 +533,7 @@ class _Builder:
         return BoundCallable("function", node, name=name)
 
     def extras_of(self, node: Node) -> list[Extra]:
-        text = squash(node_text(node))
+        text = code_text(node)
         if node.type in ("string_literal", "raw_string_literal", "concatenated_string"):
             return [Extra("doc", node, string_value(node))]
         if node.type == "user_defined_literal" or (node.type == "assignment_expression" and text.split("=")[0].endswith("_a")):

@@ -1,0 +1,61 @@
+"""Running one rule over one fixture file, the way the engine runs it for users."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbfix.config import Settings
+from nbfix.engine import FileResult, Linter, project_index
+from nbfix.parsing import error_count, parse
+from nbfix.registry import rule_by_selector
+from nbfix.source import read_source
+
+EXPECT = re.compile(r"(?://|/\*)[^\n]*?\bexpect:\s*((?:NB\d{3}[, ]*)+)")
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    path: Path
+
+    @property
+    def expected_path(self) -> Path:
+        return self.path.with_name(self.path.name.replace(".", ".expected.", 1))
+
+    @property
+    def id(self) -> str:
+        return f"{self.code}/{self.path.name}"
+
+
+def cases(root: Path) -> list[Case]:
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"NB\d{3}", p.name)):
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and ".expected." not in path.name:
+                found.append(Case(folder.name, path))
+    return found
+
+
+def expected_findings(content: bytes) -> list[tuple[int, str]]:
+    """(line, code) for every `// expect: CODE` marker: the finding is reported on that line."""
+    result = []
+    for number, line in enumerate(content.decode("utf-8").split("\n"), start=1):
+        for match in EXPECT.finditer(line):
+            result.extend((number, code.strip()) for code in match[1].split(",") if code.strip())
+    return sorted(result)
+
+
+def run_rule(code: str, path: Path, fix: bool, content: bytes | None = None) -> FileResult:
+    source = read_source(path, path.name)
+    if content is not None:
+        source = type(source)(source.path, source.display, source.bom + content, source.bom, source.newline, source.mode)
+    rules = [rule() for rule in rule_by_selector(code)]
+    tree = parse(source.content)
+    linter = Linter(rules, Settings().rule_options, project_index([tree]), unsafe_fixes=True)
+    return linter.run(source, tree, fix, set())
+
+
+def parse_errors(content: bytes) -> int:
+    return error_count(parse(content))

@@ -1,0 +1,69 @@
+"""Every fixture: reported findings, exact output, idempotence, parse cleanliness, untouched bytes."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from conftest import FIXTURES
+from fixture_harness import Case, cases, expected_findings, parse_errors, run_rule
+
+CASES = cases(FIXTURES)
+
+
+def test_fixtures_exist_for_every_folder():
+    assert CASES, "no fixtures found"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_reported_findings(case: Case):
+    original = case.path.read_bytes()
+    result = run_rule(case.code, case.path, fix=False)
+    assert result.error is None
+    reported = sorted((item.line, item.finding.code) for item in result.remaining)
+    assert reported == expected_findings(original)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_fixed_output(case: Case):
+    original = case.path.read_bytes()
+    expected = case.expected_path.read_bytes() if case.expected_path.exists() else original
+    result = run_rule(case.code, case.path, fix=True)
+    assert result.error is None
+    output = result.source.with_content(result.new_content) if result.new_content is not None else original
+    assert output.decode("utf-8") == expected.decode("utf-8")
+    assert output == expected  # byte for byte: BOM, CRLF, trailing newline
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_second_run_changes_nothing(case: Case):
+    first = run_rule(case.code, case.path, fix=True)
+    if first.new_content is None:
+        return
+    second = run_rule(case.code, case.path, fix=True, content=first.new_content)
+    assert second.new_content is None
+    assert second.error is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_no_new_parse_errors(case: Case):
+    result = run_rule(case.code, case.path, fix=True)
+    if result.new_content is not None:
+        assert parse_errors(result.new_content) <= parse_errors(result.source.content)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bytes_outside_edits_unchanged(case: Case):
+    """Every byte the output changed lies inside an edit made by a fix in the first pass."""
+    result = run_rule(case.code, case.path, fix=True)
+    if result.new_content is None or len(result.passes) != 1:
+        return
+    before, after = result.source.content, result.new_content
+    spans = [(e.start, e.end) for e in result.passes[0]]
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag != "equal":
+            assert any(start <= i1 and i2 <= end for start, end in spans), (
+                f"bytes {i1}..{i2} changed outside every edit: {before[i1 - 20:i2 + 20]!r}"
+            )
