@@ -185,12 +185,19 @@ def apply(
 
 
 @app.command()
-def rules() -> None:
+def rules(
+    markdown: bool = typer.Option(False, "--markdown", help="Print the full rule reference in Markdown."),
+) -> None:
     """List every rule: code, name, priority, fix safety."""
 
     def body():
         from nbfix.registry import all_rules
 
+        if markdown:
+            from nbfix.docs import rule_reference
+
+            sys.stdout.write(rule_reference(all_rules()))
+            return
         rows = [(r.code, r.name, r.priority.value, r.fix_safety.value, r.summary) for r in all_rules()]
         header = ("code", "name", "priority", "fix", "summary")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]

@@ -49,8 +49,9 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     import difflib  # only the diff commands need it
 
     out = []
+    name = path.lstrip("/")
     lines = difflib.unified_diff(
-        _split_lines(before.decode("utf-8")), _split_lines(after.decode("utf-8")), f"a/{path}", f"b/{path}"
+        _split_lines(before.decode("utf-8")), _split_lines(after.decode("utf-8")), f"a/{name}", f"b/{name}"
     )
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
