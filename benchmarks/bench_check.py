@@ -63,6 +63,11 @@ WORDS = ("the", "returns", "object", "owned", "by", "this", "instance", "which",
 # --------------------------------------------------------------------------- corpus model
 
 
+def param(ctype: str, name: str) -> str:
+    """`int i0`, `const std::string &i0`."""
+    return f"{ctype}{'' if ctype.endswith(('*', '&')) else ' '}{name}"
+
+
 @dataclass
 class Method:
     name: str  # C++ and Python name
@@ -126,8 +131,8 @@ class Generator:
         words = [self.rng.choice(WORDS) for _ in range(self.rng.randint(lo, hi))]
         return " ".join(words).capitalize() + "."
 
-    def docstring(self) -> str:
-        if self.rng.random() < 0.35:
+    def docstring(self, raw_ok: bool = True) -> str:
+        if raw_ok and self.rng.random() < 0.35:
             lines = [self.sentence() for _ in range(self.rng.randint(2, 5))]
             body = "\n        ".join(lines)
             return f'R"doc(\n        {body}\n    )doc"'
@@ -167,7 +172,7 @@ class Generator:
         for ctype, fname in spec.fields:
             lines.append(f"    {ctype} {fname}{{}};")
         for m in spec.methods:
-            args = ", ".join(f"{t} {n}" for t, n in m.params)
+            args = ", ".join(param(t, n) for t, n in m.params)
             const = " const" if m.kind in ("cref", "value") else ""
             lines.append(f"    {m.returns}{'' if m.returns.endswith(('*', '&')) else ' '}{m.name}({args}){const};")
         lines.append(f"    std::vector<{spec.peer} *> items_;")
@@ -195,14 +200,14 @@ class Generator:
                 parts.append(f'"{pname}"_a')
         return "".join(", " + p for p in parts)
 
-    def def_call(self, spec: ClassSpec, m: Method, flavor: Flavor) -> str:
-        """One `.def(...)` (without the leading dot or receiver)."""
+    def def_call(self, spec: ClassSpec, m: Method, flavor: Flavor, raw_ok: bool = True) -> str:
+        """One `.def(...)` (without the leading dot or receiver); no raw strings inside macros."""
         rng = self.rng
         tail = self.arg_names(m) + self.policy_arg(flavor)
         if rng.random() < 0.2:
-            tail += ", " + self.docstring()
+            tail += ", " + self.docstring(raw_ok)
         if rng.random() < 0.3:  # lambda with a trailing return type
-            params = "".join(f", {t} {n}" for t, n in m.params)
+            params = "".join(", " + param(t, n) for t, n in m.params)
             call = ", ".join(n for _, n in m.params)
             self_t = rng.choice((f"{spec.name} &self", f"const {spec.name} &self", f"{spec.name} *self"))
             access = "->" if self_t.endswith("*self") else "."
@@ -235,11 +240,13 @@ class Generator:
         return out
 
     def all_defs(self, spec: ClassSpec, flavor: Flavor) -> list[str]:
-        defs = self.extra_defs(spec, flavor)
-        defs += [self.def_call(spec, m, flavor) for m in spec.methods]
-        head, rest = defs[:1], defs[1:]
+        """Constructors first, then fields, properties and methods in random order."""
+        extra = self.extra_defs(spec, flavor)
+        inits = [d for d in extra if "::init<" in d]
+        rest = [d for d in extra if "::init<" not in d]
+        rest += [self.def_call(spec, m, flavor) for m in spec.methods]
         self.rng.shuffle(rest)
-        return head + rest
+        return inits + rest
 
     def chain_binding(self, spec: ClassSpec, flavor: Flavor, indent: str) -> str:
         defs = self.all_defs(spec, flavor)
@@ -273,7 +280,7 @@ class Generator:
     def macro(self, spec: ClassSpec, flavor: Flavor) -> tuple[str, str]:
         """A `#define` with a backslash-continued `.def` chain, and its use."""
         macro = self.unique("BIND_COMMON_")
-        defs = [self.def_call(spec, m, flavor) for m in spec.methods[:4]]
+        defs = [self.def_call(spec, m, flavor, raw_ok=False) for m in spec.methods[:4]]
         body = " \\\n".join(f"    .{d.replace(spec.name + '::', 'T::').replace(spec.name + ' ', 'T ')}"
                             for d in defs)
         define = f"#define {macro}(T) \\\n{body}\n"

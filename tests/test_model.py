@@ -1,0 +1,109 @@
+"""The binding model: dialects, owners, callables, annotations, declarations."""
+
+from __future__ import annotations
+
+from nbfix.model import ClassBinding, ModuleBinding, build_model
+from nbfix.parsing import parse
+
+
+def model(source: str):
+    content = source.encode()
+    return build_model(parse(content), content)
+
+
+def by_name(m, name):
+    return next(b for b in m.bindings if b.python_name == name)
+
+
+def test_dialects_and_aliases():
+    assert model("#include <nanobind/nanobind.h>\nnamespace nb = nanobind;\n").dialect.prefix == "nb::"
+    custom = model("#include <nanobind/nanobind.h>\nnamespace bind = nanobind;\nbind::class_<A> a(m, \"A\");")
+    assert custom.dialect.name == "nanobind" and "bind" in custom.dialect.namespaces
+    assert custom.dialect.prefix == "bind::"
+    py = model("#include <pybind11/pybind11.h>\nnamespace py = pybind11;\nPYBIND11_MODULE(x, m) {}")
+    assert py.dialect.name == "pybind11" and py.dialect.policy("reference") == "py::return_value_policy::reference"
+    qualified = model("NB_MODULE(x, m) { nanobind::class_<A>(m, \"A\"); }")
+    assert qualified.dialect.prefix == "nanobind::"
+
+
+SOURCE = r'''
+#include <nanobind/nanobind.h>
+namespace nb = nanobind;
+using namespace nb::literals;
+struct P { C *c(); int n() const; };
+void helper(nb::module_ &mod, nb::class_<P> &pc) {
+    mod.def("free", &free_fn, nb::rv_policy::reference);
+    pc.def("via_param", &P::c);
+    nb::module_ sub = mod.def_submodule("sub");
+    sub.def("in_sub", &free_fn);
+}
+NB_MODULE(ext, m) {
+    nb::class_<P>(m, "P", R"(doc)")
+        .def(nb::init<>())
+        .def("c", &P::c, "i"_a, nb::arg("j") = 2, nb::rv_policy::reference, nb::keep_alive<0, 1>(),
+             nb::call_guard<nb::gil_scoped_release>(), "docs", nb::kw_only(), nb::sig("def c(self)"))
+        .def_static("make", []() { return P(); })
+        .def("lam", [](const P &self, int k) -> const C & { return *self.c(); })
+        .def("__init__", [](P *self) { new (self) P(); });
+    auto q = nb::class_<Q>(m, "Q").def("first", &Q::first);
+    q.def("second", &Q::second);
+    nb::class_<R> r(m, "R");
+    r.def_prop_rw("x", &R::get, &R::set, nb::for_getter(nb::rv_policy::reference));
+    m.def("top", &top);
+}
+'''
+
+
+def test_owners_chain_variable_parameter_and_modules():
+    m = model(SOURCE)
+    assert isinstance(by_name(m, "free").owner, ModuleBinding)
+    assert by_name(m, "in_sub").owner == ModuleBinding(None, "sub")
+    assert isinstance(by_name(m, "top").owner, ModuleBinding)
+    via_param = by_name(m, "via_param").owner
+    assert isinstance(via_param, ClassBinding) and via_param.cpp_type == "P" and via_param.python_name is None
+    for name, cpp_type, python_name in [("c", "P", "P"), ("first", "Q", "Q"), ("second", "Q", "Q"), ("x", "R", "R")]:
+        owner = by_name(m, name).owner
+        assert isinstance(owner, ClassBinding)
+        assert (owner.cpp_type, owner.python_name) == (cpp_type, python_name)
+    assert by_name(m, "first").owner is by_name(m, "second").owner
+    assert by_name(m, "second").owner.variable == "q"
+
+
+def test_method_classification():
+    m = model(SOURCE)
+    assert by_name(m, "c").is_method and by_name(m, "lam").is_method and by_name(m, "x").is_method
+    assert not by_name(m, "make").is_method
+    assert not by_name(m, "__init__").is_method
+    assert not by_name(m, "free").is_method and by_name(m, "free").is_module_function
+    init = next(b for b in m.bindings if b.python_name is None and b.method == "def")
+    assert init.callable.kind == "init" and not init.is_method
+
+
+def test_callables_and_annotations():
+    m = model(SOURCE)
+    c = by_name(m, "c")
+    assert (c.callable.kind, c.callable.name, c.callable.scope) == ("member_pointer", "P::c", "P")
+    kinds = [e.kind for e in c.extras]
+    assert kinds == ["arg", "arg", "policy", "keep_alive", "call_guard", "doc", "kw_only", "sig"]
+    assert [e.value for e in c.extras_of("arg")] == ["i", "j"]
+    assert c.policy.value == "reference" and c.keeps_alive(0, 1)
+    lam = by_name(m, "lam")
+    assert lam.callable.kind == "lambda" and lam.callable.declared_return == "const C &"
+    assert [(p.type, p.name) for p in lam.callable.params] == [("const P&", "self"), ("int", "k")]
+    x = by_name(m, "x")
+    assert len(x.callables) == 2 and x.policy.value == "reference" and x.policy.side == "getter"
+
+
+def test_declarations_make_return_types_visible():
+    m = model(SOURCE)
+    assert m.return_types(by_name(m, "c")) == ["C*"]
+    assert m.returns_value_only(by_name(m, "c")) is False
+    n = model("struct P { int n() const; std::vector<C*> v(); };\nNB_MODULE(e, m) {"
+              " nb::class_<P>(m, \"P\").def(\"n\", &P::n).def(\"v\", &P::v); }")
+    assert m.returns_value_only(by_name(n, "n"))
+    assert not n.returns_value_only(by_name(n, "v"))
+
+
+def test_bindings_in_raw_string_docstrings_are_not_bindings():
+    m = model('NB_MODULE(e, m) { nb::class_<P>(m, "P", R"(.def("ghost", &P::g))"); }')
+    assert m.bindings == []
