@@ -466,7 +466,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = shlex.join([os.path.basename(sys.executable), *sys.argv])
+    command = shlex.join(getattr(sys, "orig_argv", [os.path.basename(sys.executable), *sys.argv]))
     if args.keep:
         if args.keep.exists() and any(args.keep.iterdir()):
             sys.exit(f"bench_check: {args.keep} is not empty")
