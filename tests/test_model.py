@@ -107,3 +107,26 @@ def test_declarations_make_return_types_visible():
 def test_bindings_in_raw_string_docstrings_are_not_bindings():
     m = model('NB_MODULE(e, m) { nb::class_<P>(m, "P", R"(.def("ghost", &P::g))"); }')
     assert m.bindings == []
+
+
+def test_bindings_come_in_source_order_even_inside_chains():
+    m = model(SOURCE)
+    names = [b.python_name for b in m.bindings]
+    assert names[:5] == ["free", "via_param", "in_sub", None, "c"]  # None: the init
+    assert names.index("make") < names.index("lam") < names.index("__init__") < names.index("first")
+
+
+def test_exchanged_types_cover_params_results_init_and_fields():
+    m = model(
+        "struct P { std::vector<std::string> names(const std::map<int, float> &m) const; std::optional<int> o; };\n"
+        "NB_MODULE(e, m) { nb::class_<P>(m, \"P\")"
+        ".def(nb::init<std::string, std::function<void(int)>>())"
+        ".def(\"names\", &P::names).def_rw(\"o\", &P::o)"
+        ".def(\"l\", [](P &p, std::complex<double> c) -> std::filesystem::path { return {}; }); }"
+    )
+    assert [m.exchanged_types(b) for b in m.bindings] == [
+        ["std::string", "std::function<void(int)>"],
+        ["std::vector<std::string>", "const std::map<int, float>&"],
+        ["std::optional<int>"],
+        ["P&", "std::complex<double>", "std::filesystem::path"],
+    ]

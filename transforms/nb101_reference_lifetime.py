@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.edits import replace
+from nbfix.edits import replace_policy
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 
@@ -56,15 +56,10 @@ class ReferenceLifetime(Rule):
                 continue
             if model.returns_value_only(binding):
                 continue
-            # Replace only the last name of the policy, so the file's own spelling of the
-            # namespace (`nb::`, `nanobind::`, `py::return_value_policy::`) is kept.
-            name = policy.node
-            while name.type == "qualified_identifier" and name.child_by_field_name("name") is not None:
-                name = name.child_by_field_name("name")
             what = f'"{binding.python_name}"' if binding.python_name else "this binding"
             yield self.finding(
                 policy.node,
                 f"{what} returns with rv_policy::reference but nothing ties the result to `self`; "
                 "it dangles once the parent is freed",
-                self.fix("Use reference_internal", replace(name, "reference_internal")),
+                self.fix("Use reference_internal", replace_policy(policy.node, "reference_internal")),
             )

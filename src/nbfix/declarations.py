@@ -14,6 +14,7 @@ from tree_sitter import Node, Tree
 from nbfix.parsing import captures
 
 _QUERY = """
+(preproc_include path: (_) @include)
 (class_specifier name: (_) @name body: (field_declaration_list) @body) @class
 (struct_specifier name: (_) @name body: (field_declaration_list) @body) @class
 (translation_unit (function_definition) @function)
@@ -54,11 +55,17 @@ def classify_type(text: str) -> TypeKind:
     return "value"
 
 
+@dataclass(frozen=True)
+class Signature:
+    returns: str
+    params: tuple[str, ...] = ()
+
+
 @dataclass
 class ClassDecl:
     name: str
     bases: list[str] = field(default_factory=list)
-    methods: dict[str, list[str]] = field(default_factory=dict)  # name -> return type per overload
+    methods: dict[str, list[Signature]] = field(default_factory=dict)  # one per overload
     templated_methods: set[str] = field(default_factory=set)
     fields: dict[str, str] = field(default_factory=dict)  # name -> type
 
@@ -68,27 +75,54 @@ class ProjectIndex:
     """Class and function declarations from every file nbfix was given."""
 
     classes: dict[str, ClassDecl] = field(default_factory=dict)
-    functions: dict[str, list[str]] = field(default_factory=dict)
+    functions: dict[str, list[Signature]] = field(default_factory=dict)
+    includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
 
     @classmethod
-    def from_trees(cls, trees: Iterable[Tree]) -> ProjectIndex:
+    def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
         index = cls()
-        for tree in trees:
-            index.merge(file_declarations(tree))
+        for path, tree in files:
+            index.merge(file_declarations(tree, path))
         return index
+
+    def resolve_include(self, include: str) -> list[str]:
+        """The given files an include path can name (matched on trailing path components)."""
+        return [path for path in self.includes if path == include or path.endswith("/" + include)]
+
+    def reachable_includes(self, own: Iterable[str]) -> set[str]:
+        """Every include path seen from a file with includes `own`, through the given headers."""
+        result = set(own)
+        pending = list(result)
+        visited: set[str] = set()
+        while pending:
+            for path in self.resolve_include(pending.pop()):
+                if path in visited:
+                    continue
+                visited.add(path)
+                for include in self.includes[path]:
+                    if include not in result:
+                        result.add(include)
+                        pending.append(include)
+        return result
 
     def merge(self, other: ProjectIndex) -> None:
         for name, decl in other.classes.items():
             mine = self.classes.setdefault(name, ClassDecl(name))
             mine.bases.extend(b for b in decl.bases if b not in mine.bases)
-            for method, returns in decl.methods.items():
-                mine.methods.setdefault(method, []).extend(returns)
+            for method, signatures in decl.methods.items():
+                known = mine.methods.setdefault(method, [])
+                known.extend(sig for sig in signatures if sig not in known)
             mine.templated_methods |= decl.templated_methods
             mine.fields.update(decl.fields)
-        for name, returns in other.functions.items():
-            self.functions.setdefault(name, []).extend(returns)
+        for path, includes in other.includes.items():
+            self.includes[path] = includes
+        for name, signatures in other.functions.items():
+            known = self.functions.setdefault(name, [])
+            known.extend(sig for sig in signatures if sig not in known)
 
-    def method_returns(self, scope: str, member: str) -> list[str] | None:
+    def method_signatures(self, scope: str, member: str) -> list[Signature] | None:
+        """The overloads of `scope::member`, looked up through base classes; None if unknown
+        or if the set contains a template."""
         seen: set[str] = set()
         pending = [short_name(scope)]
         while pending:
@@ -104,8 +138,27 @@ class ProjectIndex:
             pending.extend(decl.bases)
         return None
 
-    def function_returns(self, name: str) -> list[str] | None:
+    def function_signatures(self, name: str) -> list[Signature] | None:
         return self.functions.get(short_name(name))
+
+    def field_type(self, scope: str, member: str) -> str | None:
+        seen: set[str] = set()
+        pending = [short_name(scope)]
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in self.classes:
+                continue
+            seen.add(name)
+            if member in self.classes[name].fields:
+                return self.classes[name].fields[member]
+            pending.extend(self.classes[name].bases)
+        return None
+
+
+def include_path(node: Node) -> str:
+    """`#include <a/b.h>` or `"a/b.h"` -> `a/b.h` (given the include's path node)."""
+    text = node.text.decode("utf-8", "replace").strip() if node.text else ""
+    return text[1:-1] if len(text) >= 2 and text[0] in "<\"" else text
 
 
 def _text(node: Node) -> str:
@@ -152,9 +205,11 @@ def parameter(node: Node):
     return Param(f"{base_type(node, declarator)}{suffix}", name, node)
 
 
-def file_declarations(tree: Tree) -> ProjectIndex:
+def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
     index = ProjectIndex()
     found = captures(_QUERY, tree.root_node)
+    if path is not None:
+        index.includes[path] = [include_path(n) for n in found.get("include", [])]
     for node in found.get("class", []):
         _add_class(index, node)
     for node in found.get("function", []):
@@ -192,7 +247,7 @@ def _add_class(index: ProjectIndex, node: Node) -> None:
             type_text = f"{base_type(member, declarator)}{suffix}"
             if core.type == "function_declarator":
                 method = short_name(_text(core.child_by_field_name("declarator")))
-                decl.methods.setdefault(method, []).append(type_text)
+                decl.methods.setdefault(method, []).append(Signature(type_text, parameter_types(core)))
             elif core.type in ("field_identifier", "identifier"):
                 decl.fields[_text(core)] = type_text
 
@@ -204,11 +259,24 @@ def _add_function(index: ProjectIndex, node: Node, declarator: Node) -> None:
     name_node = core.child_by_field_name("declarator")
     if name_node is None:
         return
-    type_text = f"{base_type(node, declarator)}{suffix}"
+    signature = Signature(f"{base_type(node, declarator)}{suffix}", parameter_types(core))
     name = _text(name_node)
     if name_node.type == "qualified_identifier":
         scope, _, member = "".join(name.split()).rpartition("::")
         owner = index.classes.setdefault(short_name(scope), ClassDecl(short_name(scope)))
-        owner.methods.setdefault(member, []).append(type_text)
+        if signature not in owner.methods.get(member, []):  # declared in the class, defined outside
+            owner.methods.setdefault(member, []).append(signature)
     elif name_node.type == "identifier":
-        index.functions.setdefault(name, []).append(type_text)
+        if signature not in index.functions.get(name, []):
+            index.functions.setdefault(name, []).append(signature)
+
+
+def parameter_types(function_declarator: Node) -> tuple[str, ...]:
+    params = function_declarator.child_by_field_name("parameters")
+    if params is None:
+        return ()
+    return tuple(
+        parameter(p).type
+        for p in params.named_children
+        if p.type in ("parameter_declaration", "optional_parameter_declaration")
+    )

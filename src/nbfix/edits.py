@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from nbfix.declarations import include_path
 from nbfix.rule import Edit
 
 
 def replace(node: Node, text: str) -> Edit:
     return Edit(node.start_byte, node.end_byte, text)
+
+
+def replace_policy(policy: Node, value: str) -> Edit:
+    """Set a return value policy annotation to `value`, keeping the file's own spelling of the
+    namespace (`nb::rv_policy::`, `nanobind::`, `py::return_value_policy::`)."""
+    name = policy
+    while name.type == "qualified_identifier" and name.child_by_field_name("name") is not None:
+        name = name.child_by_field_name("name")
+    return replace(name, value)
 
 
 def line_start(content: bytes, offset: int) -> int:
@@ -59,27 +69,36 @@ def add_argument(content: bytes, arguments: Node, text: str) -> tuple[Edit, ...]
     return (Edit(last.end_byte, last.end_byte, ","), Edit(anchor, anchor, layout))
 
 
-def include_path(node: Node) -> str:
-    path = node.child_by_field_name("path")
-    text = path.text.decode("utf-8", "replace") if path is not None and path.text else ""
-    return text.strip()[1:-1]
-
-
 def ensure_includes(content: bytes, root: Node, headers: list[str], library: str) -> Edit | None:
-    """One edit adding `#include <h>` for each header the file lacks, after the file's last
-    include of `library` (else after its last include, else at the top), in sorted order."""
+    """One edit adding `#include <h>` for each header the file lacks, in sorted order among the
+    file's includes of `library` (else after its last include, else at the top)."""
     includes = [n for n in root.children if n.type == "preproc_include"]
-    present = {include_path(n) for n in includes}
-    missing = sorted(set(h for h in headers if h not in present))
+    paths = [include_path(n.child_by_field_name("path")) for n in includes]
+    missing = sorted(set(h for h in headers if h not in paths))
     if not missing:
         return None
     newline = newline_of(content)
     block = "".join(f"#include <{h}>{newline}" for h in missing)
-    own = [n for n in includes if include_path(n).startswith(f"{library}/")]
-    anchor_node = (own or includes or [None])[-1]
+    own = [n for n, path in zip(includes, paths) if path.startswith(f"{library}/")]
+    before = [n for n, path in zip(includes, paths) if path.startswith(f"{library}/") and path < missing[0]]
+    anchor_node = (before or own or includes or [None])[-1]
     if anchor_node is None:
         return Edit(0, 0, block)
+    if not before and own:  # every include of the library sorts after ours: go first
+        at = own[0].start_byte
+        return Edit(at, at, block)
     at = line_end(content, anchor_node.start_byte)
     if at == len(content) and not content.endswith(b"\n"):
         block = newline + block.removesuffix(newline)
     return Edit(at, at, block)
+
+
+def remove_argument(arguments: Node, argument: Node) -> Edit:
+    """Delete one argument of a call together with the comma that separates it."""
+    args = [a for a in arguments.named_children if a.type != "comment"]
+    index = next(i for i, a in enumerate(args) if a.id == argument.id)
+    if index > 0:
+        return Edit(args[index - 1].end_byte, argument.end_byte, "")
+    if len(args) > 1:
+        return Edit(argument.start_byte, args[1].start_byte, "")
+    return Edit(argument.start_byte, argument.end_byte, "")

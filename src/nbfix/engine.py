@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from tree_sitter import Tree
 
-from nbfix.declarations import ProjectIndex, file_declarations
+from nbfix.declarations import ProjectIndex
 from nbfix.model import build_model
 from nbfix.parsing import error_regions, parse
 from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
@@ -203,8 +203,6 @@ def locate(finding: Finding, lines: LineIndex) -> Located:
     return Located(finding, line, column, end_line, end_column)
 
 
-def project_index(trees: Iterable[Tree]) -> ProjectIndex:
-    index = ProjectIndex()
-    for tree in trees:
-        index.merge(file_declarations(tree))
-    return index
+def project_index(files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
+    """Declarations and includes of every file, keyed by the file's posix path."""
+    return ProjectIndex.from_files(files)

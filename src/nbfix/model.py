@@ -13,7 +13,7 @@ import tree_sitter
 from tree_sitter import Node, Tree
 
 from nbfix import declarations
-from nbfix.declarations import ProjectIndex, classify_type
+from nbfix.declarations import ProjectIndex, Signature, classify_type
 from nbfix.parsing import captures, query
 
 DialectName = Literal["nanobind", "pybind11"]
@@ -51,7 +51,8 @@ INIT_CALLABLES = frozenset({"init", "init_implicit", "new_"})
 _BINDING_QUERY = """
 (call_expression
   function: (field_expression argument: (_) @object field: (field_identifier) @method)
-  arguments: (argument_list) @args) @call
+  arguments: (argument_list) @args
+  (#match? @method "^def")) @call
 """
 _DECLARATION_QUERY = """
 (declaration declarator: (init_declarator declarator: (identifier) @name)) @declaration
@@ -132,8 +133,12 @@ class Dialect:
         return f"{self.prefix}{self.policy_type}::{value}"
 
 
-def detect_dialect(root: Node, text: str) -> Dialect:
-    found = captures(_FILE_QUERY, root)
+def file_captures(root: Node) -> dict[str, list[Node]]:
+    """Includes, namespace aliases, using-directives and module-init macros of a file."""
+    return captures(_FILE_QUERY, root)
+
+
+def detect_dialect(found: dict[str, list[Node]], text: str) -> Dialect:
     votes = {"nanobind": 0, "pybind11": 0}
     aliases: dict[str, set[str]] = {"nanobind": {"nanobind"}, "pybind11": {"pybind11"}}
     unqualified = {"nanobind": False, "pybind11": False}
@@ -248,6 +253,11 @@ class Binding:
     extras: list[Extra]
 
     @property
+    def anchor(self) -> Node:
+        """Where to report the binding: its method name (`def` in `.def(`)."""
+        return self.call.child_by_field_name("function").child_by_field_name("field")
+
+    @property
     def callable(self) -> BoundCallable | None:
         return self.callables[0] if self.callables else None
 
@@ -291,9 +301,18 @@ class BindingModel:
     bindings: list[Binding]
     classes: list[ClassBinding]
     project: ProjectIndex
+    includes: list[str] = field(default_factory=list)  # this file's include paths, as written
 
     def method_bindings(self) -> Iterator[Binding]:
         return (b for b in self.bindings if b.is_method)
+
+    def signatures(self, target: BoundCallable) -> list[Signature] | None:
+        """The declared overloads of a member pointer or function, from the project index."""
+        if target.kind == "member_pointer" and target.scope and target.name:
+            return self.project.method_signatures(target.scope, declarations.short_name(target.name))
+        if target.kind == "function" and target.name:
+            return self.project.function_signatures(target.name)
+        return None
 
     def return_types(self, binding: Binding) -> list[str] | None:
         """The visible C++ return types of what a binding calls (one per overload), or None."""
@@ -302,14 +321,30 @@ class BindingModel:
             return None
         if target.declared_return is not None:
             return [target.declared_return]
-        if target.kind == "member_pointer" and target.scope and target.name:
-            member = declarations.short_name(target.name)
-            if binding.method in FIELD_METHODS:
-                return None  # a field getter returns a reference to the field
-            return self.project.method_returns(target.scope, member)
-        if target.kind == "function" and target.name:
-            return self.project.function_returns(target.name)
-        return None
+        if binding.method in FIELD_METHODS:
+            return None  # a field getter returns a reference to the field
+        signatures = self.signatures(target)
+        return [s.returns for s in signatures] if signatures else None
+
+    def exchanged_types(self, binding: Binding) -> list[str]:
+        """Every visible C++ type a binding passes between C++ and Python: parameters and
+        results of its callables (lambdas, declared members and functions), constructor
+        arguments, and field types."""
+        types: list[str] = []
+        for target in binding.callables:
+            types.extend(p.type for p in target.params)
+            if target.declared_return:
+                types.append(target.declared_return)
+            if target.kind == "member_pointer" and binding.method in FIELD_METHODS and target.scope and target.name:
+                field_type = self.project.field_type(target.scope, declarations.short_name(target.name))
+                types.extend([field_type] if field_type else [])
+                continue
+            if target.kind == "lambda" or target.declared_return:
+                continue
+            for signature in self.signatures(target) or []:
+                types.append(signature.returns)
+                types.extend(signature.params)
+        return types
 
     def returns_value_only(self, binding: Binding) -> bool:
         """True when every visible return type is a plain value: no policy can make it dangle."""
@@ -326,6 +361,7 @@ class _Builder:
         # function node id -> [(declaration start byte, name, owner)]
         self.variables: dict[int, list[tuple[int, str, Owner]]] = {}
         self.classes: list[ClassBinding] = []
+        self.callables: dict[int, BoundCallable] = {}
 
     # -- scopes and variables -------------------------------------------------------------
 
@@ -455,9 +491,9 @@ class _Builder:
         self.classes.append(binding)
         return binding
 
-    def module_parameters(self) -> None:
+    def module_parameters(self, found: dict[str, list[Node]]) -> None:
         """NB_MODULE(name, m) / PYBIND11_MODULE(name, m): `m` is the module in that body."""
-        for node in captures(_FILE_QUERY, self.tree.root_node).get("module_init", []):
+        for node in found.get("module_init", []):
             macro = node_text(node.child_by_field_name("declarator").child_by_field_name("declarator"))
             if macro not in ("NB_MODULE", "PYBIND11_MODULE"):
                 continue
@@ -472,7 +508,8 @@ class _Builder:
     def bindings(self) -> list[Binding]:
         found = captures(_BINDING_QUERY, self.tree.root_node)
         result = []
-        for call in sorted(found.get("call", []), key=lambda n: n.start_byte):
+        # In a chain every call starts where the chain starts: order by the method name instead.
+        for call in sorted(found.get("call", []), key=lambda n: n.child_by_field_name("function").end_byte):
             function = call.child_by_field_name("function")
             method = node_text(function.child_by_field_name("field"))
             if method not in BIND_METHODS:
@@ -499,6 +536,11 @@ class _Builder:
         return kind in ("init", "operator")
 
     def callable_of(self, node: Node) -> BoundCallable:
+        if node.id not in self.callables:
+            self.callables[node.id] = self._callable_of(node)
+        return self.callables[node.id]
+
+    def _callable_of(self, node: Node) -> BoundCallable:
         kind = node.type
         if kind == "pointer_expression" and node_text(node).lstrip().startswith("&"):
             target = node.child_by_field_name("argument")
@@ -514,7 +556,7 @@ class _Builder:
             name = self.dialect.strip(node_text(function)) or ""
             base = name.partition("<")[0]
             if base in INIT_CALLABLES:
-                return BoundCallable("init", node)
+                return BoundCallable("init", node, params=template_params(function))
             if base in ("overload_cast", "static_cast") or node_text(function).startswith("static_cast"):
                 return cast_callable(node, self)
         if kind == "template_function" and self.dialect.strip(node_text(node)) is not None:
@@ -617,19 +659,37 @@ def cast_callable(node: Node, builder: _Builder) -> BoundCallable:
     )
 
 
+def template_params(node: Node) -> list[Param]:
+    """`nb::init<std::string, int>` -> its argument types."""
+    found = [n for n in _descendants(node) if n.type == "template_argument_list"]
+    if not found:
+        return []
+    return [Param(squash_type(node_text(a)), None, a) for a in found[0].named_children if a.type != "comment"]
+
+
+def _descendants(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
 def squash_type(text: str) -> str:
     return " ".join(text.split())
 
 
 def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None) -> BindingModel:
     text = content.decode("utf-8")
-    dialect = detect_dialect(tree.root_node, text)
+    found = file_captures(tree.root_node)
+    dialect = detect_dialect(found, text)
     builder = _Builder(tree, text, dialect)
-    builder.module_parameters()
+    builder.module_parameters(found)
     builder.collect_variables()
     bindings = builder.bindings()
-    project = project if project is not None else ProjectIndex.from_trees([tree])
+    project = project if project is not None else ProjectIndex.from_files([("<file>", tree)])
     unique: dict[int, ClassBinding] = {}
     for cls in builder.classes:
         unique.setdefault(id(cls), cls)
-    return BindingModel(tree, text, dialect, bindings, list(unique.values()), project)
+    includes = [declarations.include_path(node) for node in found.get("include", [])]
+    return BindingModel(tree, text, dialect, bindings, list(unique.values()), project, includes)

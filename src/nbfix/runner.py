@@ -43,7 +43,8 @@ def run(paths: list[Path], settings: Settings, fix: bool) -> RunResult:
         except SourceError as exc:
             result.errors.append(str(exc))
     trees = {source.path: parse(source.content) for source in sources}
-    linter = Linter(rules, settings.rule_options, project_index(trees.values()), settings.unsafe_fixes)
+    index = project_index((path.as_posix(), tree) for path, tree in trees.items())
+    linter = Linter(rules, settings.rule_options, index, settings.unsafe_fixes)
     for source in sources:
         ignored: set[str] = set()
         try:

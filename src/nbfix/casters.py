@@ -1,0 +1,67 @@
+"""Which type-caster header a C++ type needs to cross into Python, per dialect.
+
+A missing caster header is not a compile error: the module builds, then fails on every call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from nbfix.model import BindingModel
+
+_NANOBIND = {
+    "string": "string", "basic_string": "string", "string_view": "string_view", "wstring": "wstring",
+    "vector": "vector", "list": "list", "array": "array", "map": "map", "unordered_map": "unordered_map",
+    "set": "set", "unordered_set": "unordered_set", "optional": "optional", "variant": "variant",
+    "pair": "pair", "tuple": "tuple", "function": "function", "shared_ptr": "shared_ptr",
+    "unique_ptr": "unique_ptr", "complex": "complex", "filesystem::path": "filesystem",
+    "chrono::duration": "chrono", "chrono::time_point": "chrono", "chrono::seconds": "chrono",
+    "chrono::milliseconds": "chrono", "chrono::microseconds": "chrono", "chrono::nanoseconds": "chrono",
+}
+NANOBIND_HEADERS = {name: f"nanobind/stl/{header}.h" for name, header in _NANOBIND.items()}
+# pybind11 converts strings, pairs, tuples and smart pointers in its core.
+PYBIND11_HEADERS = {
+    **{name: "pybind11/stl.h" for name in (
+        "vector", "list", "deque", "array", "valarray", "map", "unordered_map", "set", "unordered_set",
+        "optional", "variant",
+    )},
+    "function": "pybind11/functional.h",
+    "complex": "pybind11/complex.h",
+    "filesystem::path": "pybind11/stl/filesystem.h",
+    **{f"chrono::{unit}": "pybind11/chrono.h" for unit in (
+        "duration", "time_point", "seconds", "milliseconds", "microseconds", "nanoseconds",
+    )},
+}
+_STD_NAME = re.compile(r"(?<![\w:])(?:::)?std::((?:filesystem|chrono)::\w+|\w+)")
+_QUALIFIERS = re.compile(r"\b(?:const|volatile|typename)\b")
+_OPAQUE = re.compile(r"\b(?:NB_MAKE_OPAQUE|PYBIND11_MAKE_OPAQUE)\s*\(([^;]*)\)|\bbind_(?:vector|map)\s*<([^;]*?)>\s*\(")
+
+
+def headers_for(dialect: str) -> dict[str, str]:
+    return NANOBIND_HEADERS if dialect == "nanobind" else PYBIND11_HEADERS
+
+
+def opaque_types(text: str) -> set[str]:
+    """Types the file binds as opaque classes (`NB_MAKE_OPAQUE`, `bind_vector<...>`): no caster."""
+    return {"".join((m[1] or m[2]).split()) for m in _OPAQUE.finditer(text)}
+
+
+def needed_headers(types: Iterable[str], dialect: str, opaque: set[str] = frozenset()) -> dict[str, str]:
+    """header -> the first type that needs it, for every std:: type in `types`."""
+    table = headers_for(dialect)
+    needed: dict[str, str] = {}
+    for type_text in types:
+        squashed = "".join(_QUALIFIERS.sub(" ", type_text).split())
+        for opaque_type in opaque:
+            squashed = squashed.replace(opaque_type, "")
+        for match in _STD_NAME.finditer(squashed):
+            header = table.get(match[1])
+            if header is not None and header not in needed:
+                needed[header] = " ".join(type_text.split())
+    return needed
+
+
+def available_includes(model: BindingModel) -> set[str]:
+    """Include paths a file sees: its own, and those of the given headers it includes."""
+    return model.project.reachable_includes(model.includes)
