@@ -20,7 +20,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-PathsArg = typer.Argument(None, help="Files or folders to process (default: .).", show_default=False)
+# readable=False: an unreadable file is reported by nbfix itself, and the other files still run.
+PathsArg = typer.Argument(
+    None, help="Files or folders to process (default: .).", show_default=False, readable=False
+)
 SelectOpt = typer.Option(None, "--select", help="Only these rules: code, code prefix (NB1) or name.")
 IgnoreOpt = typer.Option(None, "--ignore", help="Skip these rules: code, code prefix or name.")
 PriorityOpt = typer.Option(None, "--priority", help="Threshold: high, medium (default) or low.")
