@@ -105,14 +105,17 @@ class KeepAliveOnValue(Rule):
     @staticmethod
     def problem(binding: Binding, returns: list[str], dialect: Dialect) -> str | None:
         if all(is_value_result(t, dialect) for t in returns):
-            return f"`{returns[0]}` is not a bound-class instance and cannot be the nurse: RuntimeError on every call"
+            return (
+                f"on a `{returns[0]}` result, which is not a bound-class instance and cannot be the "
+                "nurse: RuntimeError on every call"
+            )
         policy = binding.policy.value if binding.policy is not None else None
         if policy in (None, "automatic") and all(
             classify_type(t) == "pointer" and is_bare_pointer(t) for t in returns
         ):
             return (
-                f"keep_alive does not change the policy: the `{returns[0]}` result is taken over by "
-                "Python and deleted (abort)"
+                f"on a `{returns[0]}` result without a reference policy: keep_alive does not change "
+                "the policy, so Python takes the pointer over and deletes it (abort)"
             )
         return None
 

@@ -309,7 +309,11 @@ class BindingModel:
     def signatures(self, target: BoundCallable) -> list[Signature] | None:
         """The declared overloads of a member pointer or function, from the project index."""
         if target.kind == "member_pointer" and target.scope and target.name:
-            return self.project.method_signatures(target.scope, declarations.short_name(target.name))
+            member = self.project.method_signatures(target.scope, declarations.short_name(target.name))
+            if member is not None or target.scope in self.project.classes:
+                return member
+            # `&ns::f` looks like a member pointer but names a function in a namespace.
+            return self.project.function_signatures(target.name)
         if target.kind == "function" and target.name:
             return self.project.function_signatures(target.name)
         return None

@@ -51,6 +51,7 @@ public:
     const std::map<std::string, Layer *> &layers() const { return index_; }
     Layer *background() { return &background_; }
     double total_area() const;
+    std::vector<std::string> layer_names() const;
 
 private:
     Layer background_{"background"};

@@ -14,6 +14,8 @@ using namespace nb::literals;
     cls.def_prop_ro("name", &geo::Shape::name)                      \
         .def("area", &geo::Shape::area, "Area in square units.")
 
+void bind_io(nb::module_ &m);
+
 static void bind_shapes(nb::module_ &m) {
     nb::class_<geo::Point>(m, "Point")
         .def(nb::init<>())
@@ -35,6 +37,7 @@ static void bind_shapes(nb::module_ &m) {
 NB_MODULE(geometry, m) {
     m.doc() = "2D scenes made of layers of shapes.";
     bind_shapes(m);
+    bind_io(m.def_submodule("io", "Reading and writing scenes."));
 
     nb::class_<geo::Layer>(m, "Layer")
         .def(nb::init<std::string>(), "name"_a)
@@ -51,7 +54,8 @@ NB_MODULE(geometry, m) {
         .def("layers", &geo::Scene::layers, nb::rv_policy::reference)
         .def("background", [](geo::Scene &self) -> geo::Layer * { return self.background(); },
              nb::rv_policy::reference)
-        .def("total_area", &geo::Scene::total_area);
+        .def("total_area", &geo::Scene::total_area)
+        .def("layer_names", &geo::Scene::layer_names, nb::keep_alive<0, 1>());
 
     // The default scene is a global: `reference` is right for a module function.
     m.def("default_scene", &geo::default_scene, nb::rv_policy::reference);

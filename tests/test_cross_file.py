@@ -1,0 +1,52 @@
+"""What rules learn from the other files of a run: declarations and includes in headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbfix.config import Settings
+from nbfix.runner import run
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def findings(tmp_path: Path, *codes: str) -> list[tuple[str, int, str]]:
+    result = run([tmp_path], Settings(root=tmp_path, select=codes), fix=False)
+    assert result.errors == []
+    return [(f.source.path.name, item.line, item.finding.code) for f in result.files for item in f.remaining]
+
+
+BINDING = """#include <nanobind/nanobind.h>
+#include "common.h"
+namespace nb = nanobind;
+NB_MODULE(ext, m) {
+    m.def("name", &lib::name);
+    nb::class_<lib::Doc>(m, "Doc").def("title", &lib::Doc::title, nb::rv_policy::reference);
+}
+"""
+
+
+def test_caster_include_from_a_given_header_counts(tmp_path):
+    write(tmp_path / "include" / "common.h", '#pragma once\n#include <nanobind/stl/string.h>\n#include "lib.h"\n')
+    write(tmp_path / "include" / "lib.h", "namespace lib { std::string name(); struct Doc { int title(); }; }\n")
+    write(tmp_path / "src" / "bind.cpp", BINDING)
+    assert findings(tmp_path, "NB404", "NB101") == []
+
+
+def test_declarations_in_headers_make_types_visible(tmp_path):
+    write(tmp_path / "include" / "common.h", '#pragma once\n#include "lib.h"\n')
+    write(tmp_path / "include" / "lib.h", "namespace lib { std::string name(); struct Doc { Para *title(); }; }\n")
+    write(tmp_path / "src" / "bind.cpp", BINDING)
+    # lib::name returns std::string and nothing includes the caster; Doc::title returns a pointer.
+    assert findings(tmp_path, "NB404", "NB101") == [("bind.cpp", 5, "NB404"), ("bind.cpp", 6, "NB101")]
+
+
+def test_header_outside_the_run_is_not_seen(tmp_path):
+    write(tmp_path / "src" / "bind.cpp", BINDING)
+    # Without lib.h, neither the string result nor the pointer result is visible: nothing by value
+    # is known, so NB101 still reports; NB404 has no type to go on.
+    assert findings(tmp_path, "NB404", "NB101") == [("bind.cpp", 6, "NB101")]
