@@ -44,6 +44,8 @@ def headers_for(dialect: str) -> dict[str, str]:
 
 def opaque_types(text: str) -> set[str]:
     """Types the file binds as opaque classes (`NB_MAKE_OPAQUE`, `bind_vector<...>`): no caster."""
+    if "OPAQUE" not in text and "bind_" not in text:
+        return set()
     return {"".join((m[1] or m[2]).split()) for m in _OPAQUE.finditer(text)}
 
 

@@ -26,18 +26,17 @@ _SPECIFIERS = re.compile(r"\b(static|virtual|inline|constexpr|explicit|friend|ex
 TypeKind = Literal["pointer", "reference", "value", "unknown"]
 
 
+_TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
+
+
 def short_name(text: str) -> str:
     """`ns::Outer::T<int, U<V>>` -> `T`."""
-    depth = 0
-    plain = []
-    for char in text:
-        if char == "<":
-            depth += 1
-        elif char == ">":
-            depth -= 1
-        elif depth == 0:
-            plain.append(char)
-    return "".join(plain).strip().rpartition("::")[2].strip()
+    while "<" in text:
+        stripped = _TEMPLATE_ARGS.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    return text.strip().rpartition("::")[2].strip()
 
 
 def classify_type(text: str) -> TypeKind:

@@ -173,7 +173,7 @@ def detect_dialect(found: dict[str, list[Node]], text: str) -> Dialect:
             votes[lib] += 1
     name: DialectName = "pybind11" if votes["pybind11"] > votes["nanobind"] else "nanobind"
     namespaces = aliases[name]
-    usage = {ns: len(re.findall(rf"(?<![\w:]){re.escape(ns)}::", text)) for ns in namespaces}
+    usage = {ns: text.count(f"{ns}::") for ns in namespaces}
     preferred = max(sorted(namespaces), key=lambda ns: (usage[ns], ns != name))
     prefix = "" if unqualified[name] and usage[preferred] == 0 else f"{preferred}::"
     return Dialect(name, frozenset(namespaces), unqualified[name], prefix)

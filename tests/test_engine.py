@@ -1,0 +1,97 @@
+"""The engine's guarantees, exercised with deliberately misbehaving rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbfix.engine import Linter, project_index
+from nbfix.parsing import parse
+from nbfix.rule import Edit, Priority, Rule, Safety
+from nbfix.source import read_source
+
+SOURCE = b"int a = 1;\nint b = 2;\n"
+
+
+class Grows(Rule):
+    """Always inserts another character: never converges."""
+
+    code, name, priority, fix_safety, summary = "NB991", "grows", Priority.HIGH, Safety.SAFE, "t"
+
+    def check(self, ctx):
+        yield self.finding(ctx.model.tree.root_node, "grow", self.fix("grow", Edit(0, 0, "/**/")))
+
+
+class Breaks(Rule):
+    """Its fix deletes a semicolon: the result has more parse errors than the input."""
+
+    code, name, priority, fix_safety, summary = "NB992", "breaks", Priority.HIGH, Safety.SAFE, "t"
+
+    def check(self, ctx):
+        if b";" in ctx.content:
+            at = ctx.content.index(b";")
+            yield self.finding(ctx.model.tree.root_node, "break", self.fix("break", Edit(at, at + 1, "")))
+
+
+class Twice(Rule):
+    """Two findings whose fixes overlap, and one unsafe fix."""
+
+    code, name, priority, fix_safety, summary = "NB993", "twice", Priority.HIGH, Safety.SAFE, "t"
+
+    def check(self, ctx):
+        if ctx.content.startswith(b"int a"):
+            node = ctx.model.tree.root_node
+            yield self.finding(node, "first", self.fix("x", Edit(0, 5, "int x")))
+            yield self.finding(node, "second", self.fix("y", Edit(4, 5, "y")))
+        if b"// u" not in ctx.content:
+            unsafe = self.fix("u", Edit(11, 11, "// u\n"), safety=Safety.UNSAFE)
+            yield self.finding(ctx.model.tree.root_node, "unsafe", unsafe)
+
+
+def lint(tmp_path: Path, rule: Rule, unsafe: bool = False, content: bytes = SOURCE):
+    path = tmp_path / "f.cpp"
+    path.write_bytes(content)
+    source = read_source(path, "f.cpp")
+    tree = parse(source.content)
+    return Linter([rule], {}, project_index([("f.cpp", tree)]), unsafe).run(source, tree, True, set())
+
+
+def test_fixes_that_never_converge_are_an_error_naming_the_rule(tmp_path):
+    result = lint(tmp_path, Grows())
+    assert result.new_content is None
+    assert "did not converge" in result.error and "NB991" in result.error
+
+
+def test_fixes_that_add_parse_errors_leave_the_file_untouched(tmp_path):
+    result = lint(tmp_path, Breaks())
+    assert result.new_content is None
+    assert "internal error" in result.error and "NB992" in result.error
+
+
+def test_overlapping_fixes_wait_for_the_next_pass_and_unsafe_needs_opt_in(tmp_path):
+    result = lint(tmp_path, Twice())
+    assert result.error is None
+    # Pass 1 applies "first"; the overlapping "second" no longer fires on the new content.
+    assert result.new_content == b"int x = 1;\nint b = 2;\n"
+    assert [f.finding.message for f in result.fixed] == ["first"]
+    assert [f.finding.message for f in result.remaining] == ["unsafe"]
+    with_unsafe = lint(tmp_path, Twice(), unsafe=True)
+    assert with_unsafe.new_content == b"int x = 1;\n// u\nint b = 2;\n"
+    assert len(with_unsafe.passes) == 1
+
+
+class Widens(Rule):
+    """Replaces the first `int` by `long`."""
+
+    code, name, priority, fix_safety, summary = "NB994", "widens", Priority.HIGH, Safety.SAFE, "t"
+
+    def check(self, ctx):
+        if ctx.content.startswith(b"int"):
+            yield self.finding(ctx.model.tree.root_node, "widen", self.fix("w", Edit(0, 3, "long")))
+
+
+def test_a_fix_touching_a_parse_error_is_reported_without_its_edit(tmp_path):
+    broken = b"int a = 1 int b = 2;\n"  # the missing ';' makes `int a = 1` a parse error
+    assert lint(tmp_path, Widens()).new_content == b"long a = 1;\nint b = 2;\n"
+    result = lint(tmp_path, Widens(), content=broken)
+    assert result.new_content is None and result.error is None
+    assert [f.finding.fix for f in result.remaining] == [None]
