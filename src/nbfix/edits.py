@@ -102,3 +102,40 @@ def remove_argument(arguments: Node, argument: Node) -> Edit:
     if len(args) > 1:
         return Edit(argument.start_byte, args[1].start_byte, "")
     return Edit(argument.start_byte, argument.end_byte, "")
+
+
+def remove_statement(content: bytes, statement: Node) -> Edit:
+    """Delete a statement. When it stands alone on its line(s), the whole line goes, with its
+    indentation and a trailing comment (which talked about the statement); else just its text."""
+    start, end = statement.start_byte, statement.end_byte
+    begin = line_start(content, start)
+    finish = line_end(content, end)
+    before = content[begin:start]
+    after = content[end:finish].strip()
+    if not before.strip() and (not after or after.startswith((b"//", b"/*"))):
+        return Edit(begin, finish, "")
+    while end < len(content) and content[end:end + 1] in (b" ", b"\t"):
+        end += 1
+    return Edit(start, end, "")
+
+
+def insert_line_before(content: bytes, statement: Node, text: str) -> Edit:
+    """Insert `text` as a line of its own just above `statement`, with the same indentation."""
+    begin = line_start(content, statement.start_byte)
+    indent = indentation_at(content, statement.start_byte)
+    if content[begin:statement.start_byte].strip():
+        return Edit(statement.start_byte, statement.start_byte, f"{text}{newline_of(content)}{indent}")
+    return Edit(begin, begin, f"{indent}{text}{newline_of(content)}")
+
+
+def insert_line_after(content: bytes, statement: Node, text: str) -> Edit:
+    """Insert `text` (one or more lines, `\n`-separated) after the line that ends `statement`,
+    indented like the line `statement` starts on."""
+    newline = newline_of(content)
+    indent = content[line_start(content, statement.start_byte):statement.start_byte].decode("utf-8")
+    indent = indent if not indent.strip() else indent[: len(indent) - len(indent.lstrip())]
+    at = line_end(content, statement.end_byte)
+    lines = "".join(f"{indent}{line}{newline}" if line else newline for line in text.split("\n"))
+    if at == len(content) and not content.endswith(b"\n"):
+        return Edit(at, at, newline + lines.removesuffix(newline))
+    return Edit(at, at, lines)

@@ -330,6 +330,20 @@ class BindingModel:
         signatures = self.signatures(target)
         return [s.returns for s in signatures] if signatures else None
 
+    def declarations_of(self, node: Node, type_name: str) -> list[Node]:
+        """Declarations below `node` whose type is this dialect's `type_name`
+        (e.g. `nb::gil_scoped_release release;`), in source order."""
+        found = captures("(declaration type: (_) @type) @declaration", node).get("declaration", [])
+        return sorted(
+            (d for d in found if self.dialect.strip(code_text(d.child_by_field_name("type"))) == type_name),
+            key=lambda d: d.start_byte,
+        )
+
+    def touches_python(self, node: Node) -> bool:
+        """Does this code visibly use the binding library (wrappers, casts, attributes)?"""
+        text = code_text(node)
+        return any(f"{ns}::" in text for ns in self.dialect.namespaces) or ".attr(" in text or "cast<" in text
+
     def exchanged_types(self, binding: Binding) -> list[str]:
         """Every visible C++ type a binding passes between C++ and Python: parameters and
         results of its callables (lambdas, declared members and functions), constructor
