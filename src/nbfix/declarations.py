@@ -185,7 +185,9 @@ def unwrap_declarator(declarator: Node) -> tuple[Node, str]:
 def base_type(declaration: Node, declarator: Node) -> str:
     """The declared type as written before the declarator, without storage specifiers."""
     source = declaration.text or b""
-    prefix = source[: declarator.start_byte - declaration.start_byte].decode("utf-8", "replace")
+    first = declaration.child_by_field_name("declarator")  # `int a, *b;`: the type ends at `a`
+    end = min(declarator.start_byte, first.start_byte) if first is not None else declarator.start_byte
+    prefix = source[: end - declaration.start_byte].decode("utf-8", "replace")
     prefix = _SPECIFIERS.sub(" ", prefix)
     return " ".join(prefix.split())
 

@@ -62,6 +62,11 @@ _DECLARATION_QUERY = """
 (parameter_declaration declarator: (pointer_declarator declarator: (identifier) @name)) @declaration
 (parameter_declaration declarator: (identifier) @name) @declaration
 """
+_LOCAL_QUERY = """
+(parameter_declaration) @declaration
+(optional_parameter_declaration) @declaration
+(declaration) @declaration
+"""
 _FILE_QUERY = """
 (preproc_include path: (_) @include)
 (namespace_alias_definition name: (namespace_identifier) @alias) @alias_definition
@@ -338,6 +343,29 @@ class BindingModel:
             (d for d in found if self.dialect.strip(code_text(d.child_by_field_name("type"))) == type_name),
             key=lambda d: d.start_byte,
         )
+
+    def declared_type(self, name: str, at: Node) -> str | None:
+        """The type a local variable or parameter `name` was declared with, as seen from `at`
+        (the nearest declaration before it in the enclosing functions), with `*`/`&` kept."""
+        scope = _Builder.enclosing_function(at)
+        while scope is not None:
+            found = captures(_LOCAL_QUERY, scope)
+            best = None
+            for node in found.get("declaration", []):
+                if node.start_byte > at.start_byte or _Builder.enclosing_function(node) != scope and node.type == "declaration":
+                    continue
+                for declarator in node.children_by_field_name("declarator"):
+                    core, suffix = declarations.unwrap_declarator(declarator)
+                    if core.type == "init_declarator":
+                        inner = core.child_by_field_name("declarator")
+                        core, more = declarations.unwrap_declarator(inner) if inner is not None else (core, "")
+                        suffix += more
+                    if core.type == "identifier" and node_text(core) == name:
+                        best = f"{declarations.base_type(node, declarator)}{suffix}"
+            if best is not None:
+                return best
+            scope = _Builder.enclosing_function(scope)
+        return None
 
     def touches_python(self, node: Node) -> bool:
         """Does this code visibly use the binding library (wrappers, casts, attributes)?"""
