@@ -53,7 +53,7 @@ def run_rule(code: str, path: Path, fix: bool, content: bytes | None = None) -> 
         source = type(source)(source.path, source.display, source.bom + content, source.bom, source.newline, source.mode)
     rules = [rule() for rule in rule_by_selector(code)]
     tree = parse(source.content)
-    index = project_index([(path.as_posix(), tree)])
+    index = project_index([(path.as_posix(), tree, source.content)])
     linter = Linter(rules, Settings().rule_options, index, unsafe_fixes=True)
     return linter.run(source, tree, fix, set())
 

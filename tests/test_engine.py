@@ -52,7 +52,7 @@ def lint(tmp_path: Path, rule: Rule, unsafe: bool = False, content: bytes = SOUR
     path.write_bytes(content)
     source = read_source(path, "f.cpp")
     tree = parse(source.content)
-    return Linter([rule], {}, project_index([("f.cpp", tree)]), unsafe).run(source, tree, True, set())
+    return Linter([rule], {}, project_index([("f.cpp", tree, source.content)]), unsafe).run(source, tree, True, set())
 
 
 def test_fixes_that_never_converge_are_an_error_naming_the_rule(tmp_path):

@@ -24,6 +24,13 @@ _QUERY = """
 """
 _SPECIFIERS = re.compile(r"\b(static|virtual|inline|constexpr|explicit|friend|extern)\b|\[\[[^\]]*\]\]")
 TypeKind = Literal["pointer", "reference", "value", "unknown"]
+# The standard library's exception classes: a class deriving from any of them is an exception.
+STD_EXCEPTIONS = frozenset({
+    "exception", "bad_alloc", "bad_cast", "bad_typeid", "bad_function_call", "bad_optional_access",
+    "bad_variant_access", "logic_error", "domain_error", "invalid_argument", "length_error",
+    "out_of_range", "runtime_error", "range_error", "overflow_error", "underflow_error",
+    "system_error", "ios_base::failure", "failure",
+})
 
 
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
@@ -76,6 +83,7 @@ class ProjectIndex:
     classes: dict[str, ClassDecl] = field(default_factory=dict)
     functions: dict[str, list[Signature]] = field(default_factory=dict)
     includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
+    reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -113,6 +121,7 @@ class ProjectIndex:
                 known.extend(sig for sig in signatures if sig not in known)
             mine.templated_methods |= decl.templated_methods
             mine.fields.update(decl.fields)
+        self.reprs |= other.reprs
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():
@@ -136,6 +145,26 @@ class ProjectIndex:
                 return decl.methods[member]
             pending.extend(decl.bases)
         return None
+
+    def is_exception(self, name: str) -> bool:
+        """Does class `name` derive from a standard exception, directly or through given classes?"""
+        return any(self.derives_from(name, base) for base in STD_EXCEPTIONS)
+
+    def derives_from(self, name: str, base: str) -> bool:
+        """Does class `name` derive from `base` (short names), directly or through given classes?"""
+        seen: set[str] = set()
+        pending = [short_name(name)]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            decl = self.classes.get(current)
+            bases = decl.bases if decl is not None else []
+            if base in bases:
+                return True
+            pending.extend(bases)
+        return False
 
     def function_signatures(self, name: str) -> list[Signature] | None:
         return self.functions.get(short_name(name))

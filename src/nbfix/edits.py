@@ -38,6 +38,32 @@ def indentation_at(content: bytes, offset: int) -> str:
     return prefix if not prefix.strip() else " " * len(prefix)
 
 
+def indent_unit(content: bytes) -> str:
+    """One level of indentation in this file: a tab, or the smallest common step of spaces."""
+    tabs = spaces = 0
+    widths: dict[int, int] = {}
+    for line in content.split(b"\n"):
+        stripped = line.lstrip(b" \t")
+        if not stripped.strip():
+            continue
+        lead = line[: len(line) - len(stripped)]
+        if lead.startswith(b"\t"):
+            tabs += 1
+        elif lead:
+            spaces += 1
+            widths[len(lead)] = widths.get(len(lead), 0) + 1
+    if tabs > spaces:
+        return "\t"
+    common = [w for w, n in widths.items() if n >= 2 and w <= 8]
+    return " " * (min(common) if common else 4)
+
+
+def line_indent(content: bytes, offset: int) -> str:
+    """The leading white space of the line holding `offset`."""
+    line = content[line_start(content, offset):line_end(content, offset)].decode("utf-8")
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
 def newline_of(content: bytes) -> str:
     crlf = content.count(b"\r\n")
     return "\r\n" if crlf and crlf * 2 >= content.count(b"\n") else "\n"
@@ -132,8 +158,7 @@ def insert_line_after(content: bytes, statement: Node, text: str) -> Edit:
     """Insert `text` (one or more lines, `\n`-separated) after the line that ends `statement`,
     indented like the line `statement` starts on."""
     newline = newline_of(content)
-    indent = content[line_start(content, statement.start_byte):statement.start_byte].decode("utf-8")
-    indent = indent if not indent.strip() else indent[: len(indent) - len(indent.lstrip())]
+    indent = line_indent(content, statement.start_byte)
     at = line_end(content, statement.end_byte)
     lines = "".join(f"{indent}{line}{newline}" if line else newline for line in text.split("\n"))
     if at == len(content) and not content.endswith(b"\n"):

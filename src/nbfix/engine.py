@@ -9,8 +9,8 @@ from typing import Iterable, Sequence
 
 from tree_sitter import Tree
 
-from nbfix.declarations import ProjectIndex
-from nbfix.model import build_model
+from nbfix.declarations import ProjectIndex, file_declarations
+from nbfix.model import binding_facts, build_model
 from nbfix.parsing import error_regions, parse
 from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
 from nbfix.source import Source
@@ -203,6 +203,10 @@ def locate(finding: Finding, lines: LineIndex) -> Located:
     return Located(finding, line, column, end_line, end_column)
 
 
-def project_index(files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
-    """Declarations and includes of every file, keyed by the file's posix path."""
-    return ProjectIndex.from_files(files)
+def project_index(files: Iterable[tuple[str, Tree, bytes]]) -> ProjectIndex:
+    """Declarations, includes and binding facts of every file, keyed by the file's posix path."""
+    index = ProjectIndex()
+    for path, tree, content in files:
+        index.merge(file_declarations(tree, path))
+        index.merge(binding_facts(tree, content))
+    return index

@@ -205,11 +205,36 @@ class ClassBinding:
     python_name: str | None
     node: Node  # the class_ call, the declaration creating it, or the parameter receiving it
     variable: str | None = None
+    extra_types: tuple[str, ...] = ()  # further template arguments: bases, trampolines, holders
 
     @property
     def short_type(self) -> str:
         """`ns::Outer::T<int>` -> `T`: how declarations index it."""
         return declarations.short_name(self.cpp_type)
+
+    @property
+    def creates(self) -> bool:
+        """True where the Python class is created (not a `class_<T>&` parameter receiving it)."""
+        return self.node.type != "parameter_declaration" and self.python_name is not None
+
+    def statement(self) -> Node:
+        """The statement that creates the class (declaration or expression statement)."""
+        node = self.node
+        while node.parent is not None and node.type not in ("declaration", "expression_statement"):
+            node = node.parent
+        return node
+
+    def chain_end(self) -> Node:
+        """The outermost call of the `.def(...)` chain that starts at the creating call."""
+        node = self.node
+        while (
+            node.parent is not None
+            and node.parent.type == "field_expression"
+            and node.parent.parent is not None
+            and node.parent.parent.type == "call_expression"
+        ):
+            node = node.parent.parent
+        return node
 
 
 Owner = ClassBinding | ModuleBinding
@@ -310,6 +335,19 @@ class BindingModel:
 
     def method_bindings(self) -> Iterator[Binding]:
         return (b for b in self.bindings if b.is_method)
+
+    def bindings_of(self, cls: ClassBinding) -> list[Binding]:
+        """Every binding in this file on the same C++ class, wherever its class_ object came from."""
+        return [b for b in self.bindings if isinstance(b.owner, ClassBinding) and b.owner.short_type == cls.short_type]
+
+    def classes_with(self, python_name: str) -> list[ClassBinding]:
+        return [b.owner for b in self.bindings if b.python_name == python_name and isinstance(b.owner, ClassBinding)]
+
+    def has_repr(self, cls: ClassBinding) -> bool:
+        """A `__repr__` bound for this class or a bound base, in this file or any file of the run."""
+        names = {cls.short_type, *(declarations.short_name(t) for t in cls.extra_types)}
+        here = {c.short_type for c in self.classes_with("__repr__")}
+        return bool(names & (here | self.project.reprs))
 
     def signatures(self, target: BoundCallable) -> list[Signature] | None:
         """The declared overloads of a member pointer or function, from the project index."""
@@ -461,12 +499,12 @@ class _Builder:
             return ModuleBinding(None)
         template = self.class_template(type_node) if type_node is not None else None
         if template is not None:
-            kind, cpp_type = template
+            kind, cpp_type, extra_types = template
             python_name = None
             if value is not None and value.type == "argument_list":
                 args = value.named_children
                 python_name = string_value(args[1]) if len(args) > 1 else None
-            binding = ClassBinding(kind, cpp_type, python_name, decl)
+            binding = ClassBinding(kind, cpp_type, python_name, decl, extra_types=extra_types)
             self.classes.append(binding)
             return binding
         if value is not None and value.type != "argument_list":
@@ -474,7 +512,7 @@ class _Builder:
             return owner
         return None
 
-    def class_template(self, node: Node) -> tuple[str, str] | None:
+    def class_template(self, node: Node) -> tuple[str, str, tuple[str, ...]] | None:
         """`nb::class_<T, Base>` (as a type or a callee) -> ("class", "T")."""
         if node.type == "qualified_identifier":
             scope_text = node_text(node.child_by_field_name("scope") or node)
@@ -487,14 +525,15 @@ class _Builder:
         return None
 
     @staticmethod
-    def class_template_name(node: Node) -> tuple[str, str] | None:
+    def class_template_name(node: Node) -> tuple[str, str, tuple[str, ...]] | None:
         if node.type not in ("template_function", "template_type"):
             return None
         kind = CLASS_TEMPLATES.get(node_text(node.child_by_field_name("name")))
         arguments = node.child_by_field_name("arguments")
         if kind is None or arguments is None or not arguments.named_children:
             return None
-        return kind, squash(node_text(arguments.named_children[0]))
+        types = [squash(node_text(a)) for a in arguments.named_children if a.type != "comment"]
+        return kind, types[0], tuple(types[1:])
 
     # -- owners ---------------------------------------------------------------------------
 
@@ -529,11 +568,11 @@ class _Builder:
         template = self.class_template(function)
         if template is None:
             return None
-        kind, cpp_type = template
+        kind, cpp_type, extra_types = template
         args = node.child_by_field_name("arguments")
         named = args.named_children if args is not None else []
         python_name = string_value(named[1]) if len(named) > 1 else None
-        binding = ClassBinding(kind, cpp_type, python_name, node)
+        binding = ClassBinding(kind, cpp_type, python_name, node, extra_types=extra_types)
         self.classes.append(binding)
         return binding
 
@@ -723,6 +762,17 @@ def _descendants(node: Node) -> Iterator[Node]:
 
 def squash_type(text: str) -> str:
     return " ".join(text.split())
+
+
+def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
+    """What other files need to know about this file's bindings, as plain data:
+    the C++ classes it binds a `__repr__` for."""
+    facts = ProjectIndex()
+    if b"__repr__" not in content:
+        return facts
+    model = build_model(tree, content, facts)
+    facts.reprs.update(c.short_type for c in model.classes_with("__repr__"))
+    return facts
 
 
 def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None) -> BindingModel:

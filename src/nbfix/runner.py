@@ -43,7 +43,7 @@ def run(paths: list[Path], settings: Settings, fix: bool) -> RunResult:
         except SourceError as exc:
             result.errors.append(str(exc))
     trees = {source.path: parse(source.content) for source in sources}
-    index = project_index((path.as_posix(), tree) for path, tree in trees.items())
+    index = project_index((s.path.as_posix(), trees[s.path], s.content) for s in sources)
     linter = Linter(rules, settings.rule_options, index, settings.unsafe_fixes)
     for source in sources:
         ignored: set[str] = set()
