@@ -34,6 +34,8 @@ public:
 class Layer {
 public:
     explicit Layer(std::string name) : name_(std::move(name)) {}
+    Layer(const Layer &) = delete;
+    Layer &operator=(const Layer &) = delete;
     Circle *add_circle(const std::string &name, double r);
     Shape *shape(size_t i) { return shapes_.at(i).get(); }
     std::vector<Shape *> shapes() const;
@@ -47,6 +49,9 @@ private:
 
 class Scene {
 public:
+    Scene() = default;
+    Scene(const Scene &) = delete;
+    Scene &operator=(const Scene &) = delete;
     Layer &layer(const std::string &name);
     const std::map<std::string, Layer *> &layers() const { return index_; }
     Layer *background() { return &background_; }

@@ -1,6 +1,7 @@
 // Python bindings for the geometry library (nanobind).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/map.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -15,6 +16,16 @@ using namespace nb::literals;
         .def("area", &geo::Shape::area, "Area in square units.")
 
 void bind_io(nb::module_ &m);
+
+// Accepts any Python list of (x, y) pairs.
+static std::vector<geo::Point> to_points(nb::list pairs) {
+    std::vector<geo::Point> points;
+    for (nb::handle pair : pairs) {
+        auto xy = nb::cast<std::pair<double, double>>(pair);
+        points.push_back(geo::Point{xy.first, xy.second});
+    }
+    return points;
+}
 
 static void bind_shapes(nb::module_ &m) {
     nb::class_<geo::Point>(m, "Point")
@@ -37,7 +48,8 @@ static void bind_shapes(nb::module_ &m) {
 NB_MODULE(geometry, m) {
     m.doc() = "2D scenes made of layers of shapes.";
     bind_shapes(m);
-    bind_io(m.def_submodule("io", "Reading and writing scenes."));
+    nb::module_ io = m.def_submodule("io", "Reading and writing scenes.");
+    bind_io(io);
 
     nb::class_<geo::Layer>(m, "Layer")
         .def(nb::init<std::string>(), "name"_a)
@@ -54,9 +66,18 @@ NB_MODULE(geometry, m) {
         .def("layers", &geo::Scene::layers, nb::rv_policy::reference)
         .def("background", [](geo::Scene &self) -> geo::Layer * { return self.background(); },
              nb::rv_policy::reference)
-        .def("total_area", &geo::Scene::total_area)
+        .def("total_area", [](const geo::Scene &self) {
+            nb::gil_scoped_release release;  // may take a while on big scenes
+            return self.total_area();
+        }, nb::call_guard<nb::gil_scoped_release>())
         .def("layer_names", &geo::Scene::layer_names, nb::keep_alive<0, 1>());
 
     // The default scene is a global: `reference` is right for a module function.
     m.def("default_scene", &geo::default_scene, nb::rv_policy::reference);
+    m.def("centroid", [](nb::list pairs) {
+        auto points = to_points(pairs);
+        geo::Point c;
+        for (auto &p : points) { c.x += p.x / points.size(); c.y += p.y / points.size(); }
+        return c;
+    }, "pairs"_a);
 }
