@@ -32,6 +32,7 @@ def sample(n: int, cls: str = "C") -> str:
         f"NB_MODULE({cls.lower()}_ext, m) {{\n"
         f'    nb::class_<{cls}>(m, "{cls}")\n'
         f"{defs}"
+        f'        .def("__repr__", [](const {cls} &) {{ return nb::str("{cls}()"); }})\n'
         f'        .def("ok", &{cls}::ok, {POLICY}_internal);\n'
         "}\n"
     )
