@@ -29,6 +29,15 @@ IgnoreOpt = typer.Option(None, "--ignore", help="Skip these rules: code, code pr
 PriorityOpt = typer.Option(None, "--priority", help="Threshold: high, medium (default) or low.")
 ConfigOpt = typer.Option(None, "--config", help="Read settings from this file instead of searching.")
 UnsafeOpt = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help="Also apply unsafe fixes.")
+ForceExcludeOpt = typer.Option(
+    None, "--force-exclude/--no-force-exclude", help="Apply excludes to paths named on the command line too."
+)
+FormatOpt = typer.Option(
+    "text", "--output-format", help="text, concise, json, json-lines, sarif or github.", show_default=True
+)
+OutputOpt = typer.Option(None, "--output-file", "-o", help="Write the findings to this file.")
+StatisticsOpt = typer.Option(False, "--statistics", help="Print counts per rule instead of findings.")
+PROGRESS_THRESHOLD = 50  # files; smaller runs finish before a bar would help
 
 
 def _fail(message: str) -> typer.Exit:
@@ -42,7 +51,7 @@ def _split(values: Optional[List[str]]) -> tuple[str, ...] | None:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def _settings(config, select, ignore, priority, unsafe):
+def _settings(config, select, ignore, priority, unsafe, force_exclude=None):
     from nbfix.config import load_settings, parse_priority
 
     settings = load_settings(config)
@@ -52,15 +61,65 @@ def _settings(config, select, ignore, priority, unsafe):
         ignore=(settings.ignore + ignored) if ignored else None,
         priority=parse_priority(priority) if priority is not None else None,
         unsafe_fixes=unsafe,
+        force_exclude=force_exclude,
     )
 
 
-def _run(paths, settings, fix: bool):
+def _check_format(output_format: str) -> str:
+    from nbfix.output import FORMATS
+
+    if output_format not in FORMATS:
+        raise _fail(f"unknown output format '{output_format}' (use {', '.join(FORMATS)})")
+    return output_format
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, only for big runs on a terminal (never in pipes or CI)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < PROGRESS_THRESHOLD:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("Checking", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _run(paths, settings, fix: bool, decide=None):
+    import os
+
     from nbfix.config import selected_rules
     from nbfix.runner import run
 
     selected_rules(settings)  # an unknown selector is an error before any file is read
-    return run(list(paths) if paths else [Path(".")], settings, fix)
+    progress = _ProgressBar() if sys.stderr.isatty() and not os.environ.get("CI") else None
+    try:
+        return run(list(paths) if paths else [Path(".")], settings, fix, decide, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _emit(text: str, output_file: Optional[Path]) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{output_file}: cannot write ({exc.strerror or exc})") from None
 
 
 def _print_errors(errors: list[str]) -> None:
@@ -87,18 +146,23 @@ def check(
     priority: Optional[str] = PriorityOpt,
     config: Optional[Path] = ConfigOpt,
     unsafe_fixes: Optional[bool] = UnsafeOpt,
+    force_exclude: Optional[bool] = ForceExcludeOpt,
+    output_format: str = FormatOpt,
+    output_file: Optional[Path] = OutputOpt,
+    statistics: bool = StatisticsOpt,
 ) -> None:
     """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable)."""
 
     def body():
-        from nbfix.report import check_summary, finding_line
+        from nbfix.output import render, statistics as statistics_table
 
-        settings = _settings(config, select, ignore, priority, unsafe_fixes)
+        fmt = _check_format(output_format)
+        settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
         result = _run(paths, settings, fix=False)
-        for file in result.files:
-            for item in file.remaining:
-                print(finding_line(file.source.display, item, settings.unsafe_fixes))
-        print(check_summary(result.files, settings.unsafe_fixes))
+        if statistics:
+            _emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
+        else:
+            _emit(render(fmt, result.files, settings.unsafe_fixes), output_file)
         _print_errors(result.errors)
         code = EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
         raise typer.Exit(code)
@@ -128,11 +192,12 @@ def diff(
     priority: Optional[str] = PriorityOpt,
     config: Optional[Path] = ConfigOpt,
     unsafe_fixes: Optional[bool] = UnsafeOpt,
+    force_exclude: Optional[bool] = ForceExcludeOpt,
 ) -> None:
     """Show the fixes as a unified diff (git apply accepts it); change nothing. Exit 1 if any."""
 
     def body():
-        settings = _settings(config, select, ignore, priority, unsafe_fixes)
+        settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
         raise typer.Exit(_show_diff(_run(paths, settings, fix=True)))
 
     _guarded(body)
@@ -146,19 +211,36 @@ def apply(
     priority: Optional[str] = PriorityOpt,
     config: Optional[Path] = ConfigOpt,
     unsafe_fixes: Optional[bool] = UnsafeOpt,
+    force_exclude: Optional[bool] = ForceExcludeOpt,
+    output_format: str = FormatOpt,
+    output_file: Optional[Path] = OutputOpt,
+    statistics: bool = StatisticsOpt,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff instead of writing (as `nbfix diff`)."),
     exit_non_zero_on_fix: bool = typer.Option(
         False, "--exit-non-zero-on-fix", help="Exit 1 when any file was written (for pre-commit)."
     ),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Show each fix and ask before applying it."
+    ),
+    show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
 ) -> None:
-    """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place."""
+    """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
 
     def body():
-        from nbfix.report import finding_line, plural
+        from nbfix.output import fixes_applied, render, statistics as statistics_table
+        from nbfix.report import plural
         from nbfix.writer import WriteError, write_atomic
 
-        settings = _settings(config, select, ignore, priority, unsafe_fixes)
-        result = _run(paths, settings, fix=True)
+        fmt = _check_format(output_format)
+        settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        decide = None
+        if interactive:
+            if not sys.stdin.isatty():
+                raise _fail("--interactive needs a terminal on standard input; use `nbfix diff` to review")
+            from nbfix.review import Reviewer
+
+            decide = Reviewer()
+        result = _run(paths, settings, fix=True, decide=decide)
         if dry_run:
             raise typer.Exit(_show_diff(result))
         written = fixed = 0
@@ -169,18 +251,23 @@ def apply(
                 write_atomic(file.source, file.new_content)
             except WriteError as exc:
                 result.errors.append(str(exc))
+                file.fixed = []
                 continue
             written += 1
             fixed += len(file.fixed)
-        for file in result.files:
-            for item in file.remaining:
-                print(finding_line(file.source.display, item, settings.unsafe_fixes))
-        remaining = result.remaining
-        print(f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({remaining} remaining).")
+        summary = f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({result.remaining} remaining)."
+        if show_fixes:
+            sys.stdout.write(fixes_applied(result.files))
+        if statistics:
+            _emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
+        else:
+            _emit(render(fmt, result.files, settings.unsafe_fixes, summary), output_file)
+        if fmt not in ("text", "github") or statistics:
+            print(summary, file=sys.stderr)
         _print_errors(result.errors)
         if result.errors:
             raise typer.Exit(EXIT_ERROR)
-        if remaining or (exit_non_zero_on_fix and written):
+        if result.remaining or (exit_non_zero_on_fix and written):
             raise typer.Exit(EXIT_FINDINGS)
         raise typer.Exit(EXIT_CLEAN)
 

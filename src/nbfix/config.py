@@ -36,6 +36,7 @@ class Settings:
     extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    force_exclude: bool = False  # apply excludes to paths named on the command line too
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule code -> options
 
@@ -118,6 +119,8 @@ def settings_from_table(table: dict[str, Any], path: Path) -> Settings:
             values["exclude"] = _strings(key, value)
         elif key == "respect-gitignore":
             values["respect_gitignore"] = _bool(key, value)
+        elif key == "force-exclude":
+            values["force_exclude"] = _bool(key, value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: 'per-file-ignores' must be a table of pattern = [codes]")

@@ -37,6 +37,13 @@ class _Ignores:
             self.specs[folder] = spec
         return self.specs[folder]
 
+    def excluded_explicitly(self, path: Path) -> bool:
+        """--force-exclude: the path or one of its folders matches the excludes (or .gitignore)."""
+        if self.ignored(path, is_dir=path.is_dir()):
+            return True
+        root = self.settings.root.resolve()
+        return any(self.ignored(folder, is_dir=True) for folder in path.parents if root in folder.parents)
+
     def ignored(self, path: Path, is_dir: bool) -> bool:
         if is_dir and path.name in DEFAULT_EXCLUDE:
             return True
@@ -69,8 +76,10 @@ def discover(paths: list[Path], settings: Settings) -> Discovery:
             errors.append(f"{given}: path does not exist")
             continue
         absolute = given.resolve()
+        if settings.force_exclude and ignores.excluded_explicitly(absolute):
+            continue
         if not given.is_dir():
-            files.add(absolute)  # a file named explicitly is always processed
+            files.add(absolute)  # a file named explicitly is processed unless --force-exclude
             continue
         for folder, dirnames, filenames in os.walk(absolute):
             here = Path(folder)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from tree_sitter import Tree
 
@@ -43,6 +43,11 @@ class FileResult:
     @property
     def changed(self) -> bool:
         return self.new_content is not None and self.new_content != self.source.content
+
+    @property
+    def content(self) -> bytes:
+        """The content the remaining findings refer to."""
+        return self.new_content if self.new_content is not None else self.source.content
 
 
 class LineIndex:
@@ -161,8 +166,14 @@ class Linter:
             return False
         return fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and self.unsafe_fixes)
 
-    def run(self, source: Source, tree: Tree | None, fix: bool, ignored: set[str]) -> FileResult:
+    def run(
+        self, source: Source, tree: Tree | None, fix: bool, ignored: set[str], decide: Decide | None = None
+    ) -> FileResult:
+        """Lint one file; with `fix`, apply fixes in passes until nothing changes. `decide`
+        (interactive review) is asked about each fix before it is applied; a declined fix is
+        not offered again."""
         result = FileResult(source)
+        declined: set[tuple] = set()
         content = source.content
         tree = tree if tree is not None else parse(content)
         errors_before = len(error_regions(tree))
@@ -171,7 +182,15 @@ class Linter:
             found = self.findings(source, content, tree, ignored)
             if not fix:
                 break
-            accepted = resolve([(f, f.fix) for f in found if self.applicable(f) and f.fix is not None])
+            candidates = [(f, f.fix) for f in found if self.applicable(f) and f.fix is not None]
+            if decide is not None:
+                candidates = [(f, fx) for f, fx in candidates if _identity(f, content) not in declined]
+            accepted = resolve(candidates)
+            if decide is not None:
+                for finding, fx in accepted:
+                    if not decide(source, finding, content):
+                        declined.add(_identity(finding, content))
+                accepted = [(f, fx) for f, fx in accepted if _identity(f, content) not in declined]
             if not accepted:
                 break
             applied.extend((finding, content) for finding, _ in accepted)
@@ -195,6 +214,18 @@ class Linter:
         if content != source.content:
             result.new_content = content
         return result
+
+
+Decide = Callable[[Source, Finding, bytes], bool]
+
+
+def _identity(finding: Finding, content: bytes) -> tuple:
+    """What a fix is, independent of offsets that earlier edits shift: the rule, the message, the
+    replacement texts and the text around the first edit."""
+    assert finding.fix is not None
+    first = finding.fix.edits[0]
+    context = content[max(0, first.start - 40):first.end + 40]
+    return finding.code, finding.message, tuple(e.text for e in finding.fix.edits), context
 
 
 def locate(finding: Finding, lines: LineIndex) -> Located:

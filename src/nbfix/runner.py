@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pathspec
 
 from nbfix.config import Settings, codes_for, selected_rules
 from nbfix.discovery import discover
-from nbfix.engine import FileResult, Linter, project_index
+from nbfix.engine import Decide, FileResult, Linter, project_index
 from nbfix.parsing import parse
 from nbfix.source import Source, SourceError, display_path, read_source
 
@@ -31,7 +32,16 @@ def _per_file_ignores(settings: Settings) -> list[tuple[pathspec.PathSpec, set[s
     ]
 
 
-def run(paths: list[Path], settings: Settings, fix: bool) -> RunResult:
+Progress = Callable[[int, int], None]  # (files done, files in total)
+
+
+def run(
+    paths: list[Path],
+    settings: Settings,
+    fix: bool,
+    decide: Decide | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
     rules = [rule() for rule in selected_rules(settings)]
     ignores = _per_file_ignores(settings)
     found = discover(paths, settings)
@@ -54,7 +64,9 @@ def run(paths: list[Path], settings: Settings, fix: bool) -> RunResult:
         for spec, codes in ignores:
             if spec.match_file(relative):
                 ignored |= codes
-        file_result = linter.run(source, trees.pop(source.path), fix, ignored)
+        file_result = linter.run(source, trees.pop(source.path), fix, ignored, decide)
+        if progress is not None:
+            progress(len(result.files) + 1, len(sources))
         if file_result.error:
             result.errors.append(f"{source.display}: {file_result.error}")
         result.files.append(file_result)

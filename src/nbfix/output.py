@@ -1,0 +1,216 @@
+"""Machine- and human-readable findings: text, concise, json, json-lines, sarif, github."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import Iterable
+
+from nbfix import __version__
+from nbfix.engine import FileResult, LineIndex, Located
+from nbfix.registry import all_rules
+from nbfix.report import check_summary, finding_line, plural
+from nbfix.rule import Priority, Safety
+
+FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github")
+_GITHUB_LEVEL = {Priority.HIGH: "error", Priority.MEDIUM: "warning", Priority.LOW: "notice"}
+_SARIF_LEVEL = {Priority.HIGH: "error", Priority.MEDIUM: "warning", Priority.LOW: "note"}
+
+
+def _items(files: Iterable[FileResult]) -> list[tuple[FileResult, Located]]:
+    return [(f, item) for f in files for item in f.remaining]
+
+
+def _position(lines: LineIndex, offset: int) -> dict[str, int]:
+    line, column = lines.position(offset)
+    return {"line": line, "column": column}
+
+
+def finding_record(file: FileResult, item: Located) -> dict:
+    """One finding as plain data (the json and json-lines formats)."""
+    finding = item.finding
+    fix = None
+    if finding.fix is not None:
+        lines = LineIndex(file.content)
+        fix = {
+            "safety": finding.fix.safety.value,
+            "title": finding.fix.title,
+            "edits": [
+                {"start": _position(lines, e.start), "end": _position(lines, e.end), "content": e.text}
+                for e in finding.fix.edits
+            ],
+        }
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "message": finding.message,
+        "path": file.source.display,
+        "start": {"line": item.line, "column": item.column},
+        "end": {"line": item.end_line, "column": item.end_column},
+        "priority": finding.priority.value,
+        "fix": fix,
+    }
+
+
+def render(fmt: str, files: list[FileResult], unsafe_fixes: bool, summary: str | None = None) -> str:
+    """All findings that remain in `files`, in one format. `summary` replaces the check summary."""
+    items = _items(files)
+    closing = summary if summary is not None else check_summary(files, unsafe_fixes)
+    if fmt == "json":
+        return json.dumps([finding_record(f, i) for f, i in items], indent=2) + "\n"
+    if fmt == "json-lines":
+        return "".join(json.dumps(finding_record(f, i)) + "\n" for f, i in items)
+    if fmt == "sarif":
+        return json.dumps(sarif_log(items), indent=2) + "\n"
+    lines = []
+    for file, item in items:
+        if fmt == "github":
+            lines.append(github_annotation(file, item))
+        else:
+            lines.append(finding_line(file.source.display, item, unsafe_fixes))
+    if fmt in ("text", "github"):
+        lines.append(closing)
+    return "".join(line + "\n" for line in lines)
+
+
+def github_annotation(file: FileResult, item: Located) -> str:
+    finding = item.finding
+
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def escape_property(text: str) -> str:
+        return escape(text).replace(":", "%3A").replace(",", "%2C")
+
+    level = _GITHUB_LEVEL[finding.priority]
+    properties = (
+        f"file={escape_property(file.source.display)},line={item.line},col={item.column},"
+        f"endLine={item.end_line},endColumn={item.end_column},"
+        f"title={escape_property(f'{finding.code} {finding.name}')}"
+    )
+    return f"::{level} {properties}::{escape(f'{finding.code} {finding.message}')}"
+
+
+def fingerprint(file: FileResult, item: Located, occurrence: int) -> str:
+    """Stable across runs and unrelated edits: the rule, the file, the reported line's text (not
+    its number) and which occurrence of that text it is."""
+    lines = LineIndex(file.content)
+    text = lines.line(item.line - 1).decode("utf-8", "replace").strip()
+    key = f"{item.finding.code}\0{file.source.display}\0{text}\0{occurrence}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def sarif_log(items: list[tuple[FileResult, Located]]) -> dict:
+    rules = list(all_rules())
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    seen: Counter[tuple[str, str, str]] = Counter()
+    results = []
+    for file, item in items:
+        finding = item.finding
+        lines = LineIndex(file.content)
+        key = (finding.code, file.source.display, lines.line(item.line - 1).decode("utf-8", "replace").strip())
+        occurrence = seen[key]
+        seen[key] += 1
+        result = {
+            "ruleId": finding.code,
+            "ruleIndex": index.get(finding.code, 0),
+            "level": _SARIF_LEVEL[finding.priority],
+            "message": {"text": finding.message},
+            "locations": [{"physicalLocation": _physical(file, item.line, item.column, item.end_line, item.end_column)}],
+            "partialFingerprints": {"nbfix/v1": fingerprint(file, item, occurrence)},
+        }
+        if finding.fix is not None and finding.fix.edits:
+            result["fixes"] = [_sarif_fix(file, lines, finding.fix)]
+        results.append(result)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "nbfix",
+                        "version": __version__,
+                        "informationUri": "https://pypi.org/project/nbfix/",
+                        "rules": [_sarif_rule(rule) for rule in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+def _physical(file: FileResult, line: int, column: int, end_line: int, end_column: int) -> dict:
+    return {
+        "artifactLocation": {"uri": file.source.display},
+        "region": {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column},
+    }
+
+
+def _sarif_fix(file: FileResult, lines: LineIndex, fix) -> dict:
+    replacements = []
+    for edit in fix.edits:
+        start_line, start_column = lines.position(edit.start)
+        end_line, end_column = lines.position(edit.end)
+        replacements.append(
+            {
+                "deletedRegion": {
+                    "startLine": start_line, "startColumn": start_column,
+                    "endLine": end_line, "endColumn": end_column,
+                },
+                "insertedContent": {"text": edit.text},
+            }
+        )
+    return {
+        "description": {"text": f"{fix.title} ({fix.safety.value})"},
+        "artifactChanges": [{"artifactLocation": {"uri": file.source.display}, "replacements": replacements}],
+    }
+
+
+def _sarif_rule(rule) -> dict:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.documentation()},
+        "help": {"text": rule.documentation(), "markdown": rule.documentation()},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.priority]},
+        "properties": {"priority": rule.priority.value, "fixSafety": rule.fix_safety.value},
+    }
+
+
+def statistics(files: list[FileResult], unsafe_fixes: bool) -> str:
+    """Counts per rule, most frequent first: code, count, fixable count, name."""
+    counts: Counter[str] = Counter()
+    fixable: Counter[str] = Counter()
+    names = {}
+    for _, item in _items(files):
+        finding = item.finding
+        counts[finding.code] += 1
+        names[finding.code] = finding.name
+        fix = finding.fix
+        if fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes)):
+            fixable[finding.code] += 1
+    rows = sorted(counts, key=lambda code: (-counts[code], code))
+    width = max([len(str(counts[c])) for c in rows] + [5])
+    out = [f"{'count':>{width}}  {'fixable':>7}  code   name"]
+    out += [f"{counts[c]:>{width}}  {fixable[c]:>7}  {c}  {names[c]}" for c in rows]
+    return "\n".join(out) + "\n"
+
+
+def fixes_applied(files: list[FileResult]) -> str:
+    """What `apply --show-fixes` lists: each fixed finding with its fix title, by file."""
+    out = []
+    for file in files:
+        if not file.fixed:
+            continue
+        out.append(f"Fixed in {file.source.display}:")
+        for item in file.fixed:
+            out.append(f"  {item.line}:{item.column} {item.finding.code} {item.finding.fix.title if item.finding.fix else ''}")
+    return "".join(line + "\n" for line in out) if out else ""
+
+
+__all__ = ["FORMATS", "render", "statistics", "fixes_applied", "plural"]
