@@ -90,7 +90,8 @@ class _ProgressBar:
             self.bar = Progress(console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("Checking", total=total)
-        self.bar.update(self.task, completed=done)
+        step = max(1, total // 100)
+        self.bar.update(self.task, completed=done, refresh=done % step == 0 or done == total)
 
     def close(self) -> None:
         if self.bar is not None:

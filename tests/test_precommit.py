@@ -1,0 +1,98 @@
+"""The pre-commit hooks, run by the real `pre-commit` in a real git repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+BAD = """#include <nanobind/nanobind.h>
+namespace nb = nanobind;
+struct Item { int id; };
+struct Box { Item *item(); };
+NB_MODULE(box_ext, m) {
+    nb::class_<Item>(m, "Item").def_rw("id", &Item::id).def("__repr__", [](const Item &) { return nb::str("Item"); });
+    nb::class_<Box>(m, "Box")
+        .def("item", &Box::item, nb::rv_policy::reference)
+        .def("__repr__", [](const Box &) { return nb::str("Box"); });
+}
+"""
+CLEAN = BAD.replace("rv_policy::reference)", "rv_policy::reference_internal)")
+
+
+def git(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def snapshot_of_this_repository(target: Path, env: dict) -> str:
+    """A git repository holding the working tree as it is now (pre-commit clones hooks by rev)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for name in listed:
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        assert git(*command, cwd=target, env=env).returncode == 0
+    return git("rev-parse", "HEAD", cwd=target, env=env).stdout.strip()
+
+
+def test_hooks_block_a_fixable_commit_fix_it_and_then_pass(tmp_path):
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    env.pop("CI", None)
+    hooks = tmp_path / "nbfix-hooks"
+    hooks.mkdir()
+    rev = snapshot_of_this_repository(hooks, env)
+
+    project = tmp_path / "project"
+    project.mkdir()
+    assert git("init", "-q", cwd=project, env=env).returncode == 0
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: nbfix-apply\n  - id: nbfix\n"
+    )
+    (project / "pyproject.toml").write_text('[tool.nbfix]\nexclude = ["vendor/"]\n')
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    installed = subprocess.run([*pre_commit, "install"], cwd=project, env=env, capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+
+    # The check hook alone reports and changes nothing.
+    bad = project / "src" / "bind_box.cpp"
+    bad.parent.mkdir()
+    bad.write_text(BAD)
+    git("add", "-A", cwd=project, env=env)
+    checked = subprocess.run([*pre_commit, "run", "nbfix", "--all-files"], cwd=project, env=env, capture_output=True, text=True)
+    assert checked.returncode == 1 and "NB101" in checked.stdout, checked.stdout + checked.stderr
+    assert bad.read_text() == BAD
+
+    # A commit with a fixable problem is blocked, and the file is fixed on disk.
+    blocked = git("commit", "-m", "add box bindings", cwd=project, env=env)
+    assert blocked.returncode != 0, blocked.stdout
+    assert "files were modified by this hook" in blocked.stdout + blocked.stderr
+    assert bad.read_text() == CLEAN
+    # Re-staged, the same commit passes.
+    git("add", "-A", cwd=project, env=env)
+    passed = git("commit", "-m", "add box bindings", cwd=project, env=env)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+    # A clean commit passes untouched; an excluded file stays excluded though pre-commit names it.
+    other = project / "src" / "bind_other.cpp"
+    other.write_text(CLEAN.replace("box_ext", "other_ext"))
+    vendored = project / "vendor" / "bind_vendor.cpp"
+    vendored.parent.mkdir()
+    vendored.write_text(BAD)
+    git("add", "-A", cwd=project, env=env)
+    clean = git("commit", "-m", "more bindings", cwd=project, env=env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert other.read_text() == CLEAN.replace("box_ext", "other_ext")
+    assert vendored.read_text() == BAD
