@@ -1,0 +1,114 @@
+"""NB402 unchecked-iterable-cast."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from tree_sitter import Node
+
+from nbfix.model import code_text, node_text
+from nbfix.parsing import captures
+from nbfix.rule import Context, Finding, Priority, Rule, Safety
+
+_LOOPS = "(for_range_loop) @loop"
+_CASTS = "(call_expression) @call"
+_WRAPPERS = {"iterable", "list", "tuple", "sequence", "handle", "object", "args", "set", "iterator"}
+_CAST = re.compile(r"^(?:(?P<ns>[\w:]+)::)?cast<(?P<type>.+)>$")
+
+
+class UncheckedIterableCast(Rule):
+    """
+    ## What it finds
+    `cast<T>(item)` (or pybind11's `item.cast<T>()`) on the items of a Python `iterable`, `list`,
+    `tuple`, `sequence` or `handle` that a range-for walks, with no `isinstance` check and no `try`
+    around it.
+
+    ## Why it matters
+    One item of the wrong type makes the cast throw a bare cast error: the caller learns neither
+    which item was wrong nor what was expected (nanobind: `RuntimeError` "bad cast"; pybind11:
+    `RuntimeError: Unable to cast Python instance ...`), and it is not a `TypeError`, so code
+    written to catch wrong input misses it.
+
+    ## Example
+    ```cpp
+    for (nb::handle item : items)
+        out.push_back(nb::cast<double>(item));
+    ```
+    Use instead:
+    ```cpp
+    size_t i = 0;
+    for (nb::handle item : items) {
+        if (!nb::isinstance<double>(item))
+            throw nb::type_error(("item " + std::to_string(i) + ": expected float").c_str());
+        out.push_back(nb::cast<double>(item));
+        ++i;
+    }
+    ```
+
+    ## Fix safety
+    Suggestion only: the right check and message depend on what the function accepts.
+    """
+
+    code = "NB402"
+    name = "unchecked-iterable-cast"
+    priority = Priority.MEDIUM
+    fix_safety = Safety.SUGGEST
+    summary = "cast<T>() on items of a Python iterable without an isinstance check or try"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model = ctx.model
+        for loop in captures(_LOOPS, model.tree.root_node).get("loop", []):
+            source = loop.child_by_field_name("right")
+            variable = loop.child_by_field_name("declarator")
+            body = loop.child_by_field_name("body")
+            if source is None or variable is None or body is None or source.type != "identifier":
+                continue
+            declared = model.declared_type(node_text(source), loop)
+            wrapper = model.dialect.strip("".join((declared or "").split()).removeprefix("const").rstrip("&"))
+            if not declared or "::" not in declared and not model.dialect.unqualified or wrapper not in _WRAPPERS:
+                continue
+            if "isinstance" in code_text(body) or inside_try(loop):
+                continue
+            item = node_text(variable)
+            for call in captures(_CASTS, body).get("call", []):
+                target = cast_target(call, item, model.dialect)
+                if target is None or inside_try(call, stop=loop):
+                    continue
+                yield self.finding(
+                    call,
+                    f"`{code_text(call)}` on an item of `{node_text(source)}` ({declared}) fails with a bare "
+                    f"cast error; check `{model.dialect.prefix}isinstance<{target}>({item})` first and raise "
+                    "TypeError naming the item's position and the expected type",
+                )
+
+
+def cast_target(call: Node, item: str, dialect) -> str | None:
+    """The T of `ns::cast<T>(item)` or `item.cast<T>()`, else None."""
+    function = call.child_by_field_name("function")
+    arguments = call.child_by_field_name("arguments")
+    if function is None or arguments is None:
+        return None
+    args = [a for a in arguments.named_children if a.type != "comment"]
+    if function.type == "field_expression":
+        target = function.child_by_field_name("argument")
+        field = function.child_by_field_name("field")
+        match = _CAST.match(code_text(field)) if field is not None else None
+        if target is not None and node_text(target) == item and match and not args:
+            return match["type"]
+        return None
+    match = _CAST.match(code_text(function))
+    if match and args and node_text(args[0]) == item and (match["ns"] is None or dialect.strip(code_text(function))):
+        return match["type"]
+    return None
+
+
+def inside_try(node: Node, stop: Node | None = None) -> bool:
+    current = node.parent
+    while current is not None and current != stop:
+        if current.type == "try_statement":
+            return True
+        if current.type in ("function_definition", "lambda_expression"):
+            return False
+        current = current.parent
+    return False
