@@ -9,12 +9,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
-import tree_sitter
 from tree_sitter import Node, Tree
 
 from nbfix import declarations
 from nbfix.declarations import ProjectIndex, Signature, classify_type
-from nbfix.parsing import captures, query
+from nbfix.parsing import captures, matches
 
 DialectName = Literal["nanobind", "pybind11"]
 
@@ -471,9 +470,9 @@ class _Builder:
         return None
 
     def collect_variables(self) -> None:
-        matches = tree_sitter.QueryCursor(query(_DECLARATION_QUERY)).matches(self.tree.root_node)
         pairs = sorted(
-            ((m["declaration"][0], m["name"][0]) for _, m in matches), key=lambda pair: pair[0].start_byte
+            ((m["declaration"][0], m["name"][0]) for m in matches(_DECLARATION_QUERY, self.tree.root_node)),
+            key=lambda pair: pair[0].start_byte,
         )
         for decl, name_node in pairs:
             if not _MAY_DECLARE_OWNER.search(decl.text or b""):

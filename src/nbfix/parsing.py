@@ -28,6 +28,11 @@ def captures(query_source: str, node: tree_sitter.Node) -> dict[str, list[tree_s
     return tree_sitter.QueryCursor(query(query_source)).captures(node)
 
 
+def matches(query_source: str, node: tree_sitter.Node) -> list[dict[str, list[tree_sitter.Node]]]:
+    """Each match of a query as {capture name: nodes}, in document order."""
+    return [found for _, found in tree_sitter.QueryCursor(query(query_source)).matches(node)]
+
+
 def parse(content: bytes) -> tree_sitter.Tree:
     return _parser().parse(content)
 
