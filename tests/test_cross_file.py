@@ -50,3 +50,24 @@ def test_header_outside_the_run_is_not_seen(tmp_path):
     # Without lib.h, neither the string result nor the pointer result is visible: nothing by value
     # is known, so NB101 still reports; NB404 has no type to go on.
     assert findings(tmp_path, "NB404", "NB101") == [("bind.cpp", 6, "NB101")]
+
+
+ERRORS = "#include <stdexcept>\nnamespace io { struct ReadError : std::runtime_error { using std::runtime_error::runtime_error; }; }\n"
+MODULE = '#include <nanobind/nanobind.h>\n{include}namespace nb = nanobind;\nNB_MODULE(ext, m) {{\n    m.def("f", []() {{ return 1; }});\n}}\n'
+
+
+def test_exception_in_an_included_header_is_registered(tmp_path):
+    write(tmp_path / "include" / "errors.h", ERRORS)
+    bind = write(tmp_path / "src" / "bind.cpp", MODULE.format(include='#include "errors.h"\n'))
+    result = run([tmp_path], Settings(root=tmp_path, select=("NB202",)), fix=True)
+    (fixed,) = [f for f in result.files if f.source.path == bind]
+    assert b'nb::exception<io::ReadError>(m, "ReadError", PyExc_RuntimeError);' in fixed.new_content
+
+
+def test_exception_the_module_cannot_see_is_only_suggested(tmp_path):
+    write(tmp_path / "include" / "errors.h", ERRORS)
+    write(tmp_path / "src" / "bind.cpp", MODULE.format(include=""))
+    result = run([tmp_path], Settings(root=tmp_path, select=("NB202",)), fix=True)
+    assert all(f.new_content is None for f in result.files)
+    (finding,) = [item.finding for f in result.files for item in f.remaining]
+    assert finding.fix is None and "io::ReadError" in finding.message and "include its header" in finding.message

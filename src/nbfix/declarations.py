@@ -74,6 +74,8 @@ class ClassDecl:
     methods: dict[str, list[Signature]] = field(default_factory=dict)  # one per overload
     templated_methods: set[str] = field(default_factory=set)
     fields: dict[str, str] = field(default_factory=dict)  # name -> type
+    qualified: str | None = None  # `ns::Name` where the class body is defined
+    defined_in: str | None = None  # the file holding the class body
 
 
 @dataclass
@@ -84,6 +86,7 @@ class ProjectIndex:
     functions: dict[str, list[Signature]] = field(default_factory=dict)
     includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
     reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
+    registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -95,6 +98,10 @@ class ProjectIndex:
     def resolve_include(self, include: str) -> list[str]:
         """The given files an include path can name (matched on trailing path components)."""
         return [path for path in self.includes if path == include or path.endswith("/" + include)]
+
+    def reachable_files(self, own: Iterable[str]) -> set[str]:
+        """The given files a file with includes `own` sees, directly or through other headers."""
+        return {path for include in self.reachable_includes(own) for path in self.resolve_include(include)}
 
     def reachable_includes(self, own: Iterable[str]) -> set[str]:
         """Every include path seen from a file with includes `own`, through the given headers."""
@@ -116,12 +123,15 @@ class ProjectIndex:
         for name, decl in other.classes.items():
             mine = self.classes.setdefault(name, ClassDecl(name))
             mine.bases.extend(b for b in decl.bases if b not in mine.bases)
+            mine.qualified = mine.qualified or decl.qualified
+            mine.defined_in = mine.defined_in or decl.defined_in
             for method, signatures in decl.methods.items():
                 known = mine.methods.setdefault(method, [])
                 known.extend(sig for sig in signatures if sig not in known)
             mine.templated_methods |= decl.templated_methods
             mine.fields.update(decl.fields)
         self.reprs |= other.reprs
+        self.registered_exceptions |= other.registered_exceptions
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():
@@ -241,7 +251,7 @@ def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
     if path is not None:
         index.includes[path] = [include_path(n) for n in found.get("include", [])]
     for node in found.get("class", []):
-        _add_class(index, node)
+        _add_class(index, node, path)
     for node in found.get("function", []):
         declarator = node.child_by_field_name("declarator")
         if declarator is not None:
@@ -252,9 +262,11 @@ def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
     return index
 
 
-def _add_class(index: ProjectIndex, node: Node) -> None:
+def _add_class(index: ProjectIndex, node: Node, path: str | None = None) -> None:
     name = short_name(_text(node.child_by_field_name("name")))
     decl = index.classes.setdefault(name, ClassDecl(name))
+    decl.qualified = "::".join([*enclosing_scopes(node), _text(node.child_by_field_name("name"))])
+    decl.defined_in = path
     for child in node.children:
         if child.type == "base_class_clause":
             decl.bases.extend(
@@ -280,6 +292,19 @@ def _add_class(index: ProjectIndex, node: Node) -> None:
                 decl.methods.setdefault(method, []).append(Signature(type_text, parameter_types(core)))
             elif core.type in ("field_identifier", "identifier"):
                 decl.fields[_text(core)] = type_text
+
+
+def enclosing_scopes(node: Node) -> list[str]:
+    """Names of the namespaces and classes around a node, outermost first."""
+    scopes = []
+    current = node.parent
+    while current is not None:
+        if current.type in ("namespace_definition", "class_specifier", "struct_specifier"):
+            name = current.child_by_field_name("name")
+            if name is not None:
+                scopes.append("".join(_text(name).split()))
+        current = current.parent
+    return scopes[::-1]
 
 
 def _add_function(index: ProjectIndex, node: Node, declarator: Node) -> None:

@@ -149,7 +149,9 @@ class Linter:
         for rule in self.rules:
             if rule.code in ignored:
                 continue
-            ctx = Context(source, content, model, self.rule_options.get(rule.code, {}))
+            options = {name: option.default for name, option in rule.options.items()}
+            options.update(self.rule_options.get(rule.code, {}))
+            ctx = Context(source, content, model, options)
             for finding in rule.check(ctx):
                 if _suppressed(finding, lines.line_of(finding.start), table):
                     continue

@@ -331,6 +331,7 @@ class BindingModel:
     classes: list[ClassBinding]
     project: ProjectIndex
     includes: list[str] = field(default_factory=list)  # this file's include paths, as written
+    module_inits: list[Node] = field(default_factory=list)  # NB_MODULE / PYBIND11_MODULE definitions
 
     def method_bindings(self) -> Iterator[Binding]:
         return (b for b in self.bindings if b.is_method)
@@ -763,10 +764,24 @@ def squash_type(text: str) -> str:
     return " ".join(text.split())
 
 
+_REGISTERED = re.compile(rb"\b(?:exception|register_exception|register_local_exception)\s*<\s*([\w:]+)\s*>\s*\(")
+_CAUGHT = re.compile(rb"\bcatch\s*\(\s*(?:const\s+)?([\w:]+)\s*&")
+
+
+def registered_exceptions(content: bytes) -> set[str]:
+    """Exception classes a file registers: `exception<T>(...)`, `register_exception<T>(...)`, or
+    a `register_exception_translator` that catches `T&`."""
+    names = {declarations.short_name(m[1].decode()) for m in _REGISTERED.finditer(content)}
+    if b"register_exception_translator" in content:
+        names |= {declarations.short_name(m[1].decode()) for m in _CAUGHT.finditer(content)}
+    return names
+
+
 def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     """What other files need to know about this file's bindings, as plain data:
-    the C++ classes it binds a `__repr__` for."""
+    the C++ classes it binds a `__repr__` for, and the exceptions it registers."""
     facts = ProjectIndex()
+    facts.registered_exceptions = registered_exceptions(content)
     if b"__repr__" not in content:
         return facts
     model = build_model(tree, content, facts)
@@ -787,4 +802,9 @@ def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None)
     for cls in builder.classes:
         unique.setdefault(id(cls), cls)
     includes = [declarations.include_path(node) for node in found.get("include", [])]
-    return BindingModel(tree, text, dialect, bindings, list(unique.values()), project, includes)
+    inits = [
+        node for node in found.get("module_init", [])
+        if node_text(node.child_by_field_name("declarator").child_by_field_name("declarator"))
+        in ("NB_MODULE", "PYBIND11_MODULE")
+    ]
+    return BindingModel(tree, text, dialect, bindings, list(unique.values()), project, includes, inits)

@@ -80,6 +80,9 @@ class Option:
         if isinstance(self.default, list):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"rules.{rule}.{key} must be a list of strings")
+        elif isinstance(self.default, dict):
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise ValueError(f"rules.{rule}.{key} must be a table of strings")
         elif not isinstance(value, expected):
             raise ValueError(f"rules.{rule}.{key} must be a {expected.__name__}")
         return value
