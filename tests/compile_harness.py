@@ -127,9 +127,12 @@ class Workspace:
             command += ["--target", target]
         self._run(command, f"build of {target or 'all scenarios'}")
 
-    def behave(self, scenario: Scenario, phase: str, expect_crash: bool = False) -> dict:
-        """Run the behaviour script in a child interpreter; crashes are reported, not suffered."""
+    def behave(self, scenario: Scenario, phase: str, expect_crash: bool = False, before: dict | None = None) -> dict:
+        """Run the behaviour script in a child interpreter; crashes are reported, not suffered.
+        The after phase sees what the before phase printed in $NBFIX_BEFORE."""
         env = {"PYTHONPATH": str(self.build_dir), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+        if before is not None:
+            env["NBFIX_BEFORE"] = json.dumps(before)
         result = subprocess.run(
             [sys.executable, "behaviour.py", phase], cwd=scenario.folder, env=env,
             capture_output=True, text=True, timeout=300,

@@ -36,6 +36,6 @@ def test_fix_compiles_and_behaves(workspace: Workspace, name: str):
     assert again.returncode in (0, 1) and "Fixed 0 findings in 0 files" in again.stdout, again.stdout
 
     workspace.build(scenario.module)
-    after = workspace.behave(scenario, "after")
+    after = workspace.behave(scenario, "after", before=before)
     if "invariants" in before:
         assert after["invariants"] == before["invariants"], "a call unrelated to the fix changed behaviour"
