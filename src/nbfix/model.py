@@ -695,7 +695,11 @@ def string_value(node: Node | None) -> str | None:
     if node is None:
         return None
     if node.type == "string_literal":
-        return "".join(node_text(c) for c in node.named_children if c.type in ("string_content", "escape_sequence"))
+        return "".join(
+            _unescape(node_text(c)) if c.type == "escape_sequence" else node_text(c)
+            for c in node.named_children
+            if c.type in ("string_content", "escape_sequence")
+        )
     if node.type == "raw_string_literal":
         content = [c for c in node.named_children if c.type == "raw_string_content"]
         return node_text(content[0]) if content else ""
@@ -703,6 +707,14 @@ def string_value(node: Node | None) -> str | None:
         parts = [string_value(c) for c in node.named_children]
         return "".join(p for p in parts if p is not None)
     return None
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "?": "?", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _unescape(sequence: str) -> str:
+    """A C escape sequence as the character it stands for (unknown ones stay as written)."""
+    return _ESCAPES.get(sequence[1:], sequence) if len(sequence) == 2 else sequence
 
 
 def arg_name(node: Node) -> str | None:
