@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.edits import ensure_includes, indent_unit, indentation_at, insert_line_after, line_indent, newline_of
-from nbfix.model import Binding, BindingModel, ClassBinding, Dialect, node_text
-from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
+from nbfix.edits import append_to_class, ensure_includes, indent_unit
+from nbfix.model import Binding, Dialect, node_text
+from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 READABLE = frozenset({
     "def_ro", "def_rw", "def_prop_ro", "def_prop_rw",
@@ -76,15 +76,17 @@ class MissingRepr(Rule):
                 if b.method in READABLE and b.python_name and not b.python_name.startswith("_")
             ]
             message = f'class "{cls.python_name}" has no __repr__: Python shows <{cls.python_name} object at 0x...>'
+            unit = indent_unit(ctx.content)
             if fields:
-                body = field_repr(model.dialect, fields, indent_unit(ctx.content))
-                yield self.finding(cls.node, message, self.fix("Add a __repr__ showing the fields", *place(ctx, cls, body)))
+                lines = repr_lines(model.dialect, field_repr(model.dialect, fields, unit), None, unit)
+                edit = append_to_class(ctx.content, cls, lines)
+                yield self.finding(cls.node, message, self.fix("Add a __repr__ showing the fields", edit))
                 continue
             delegate = string_member(bindings)
             if delegate is None:
                 yield self.finding(cls.node, message + "; bind one that shows the object's state")
                 continue
-            edits = place(ctx, cls, None, node_text(delegate.callables[0].node))
+            edits = [append_to_class(ctx.content, cls, repr_lines(model.dialect, None, node_text(delegate.callables[0].node), unit))]
             if model.dialect.name == "nanobind":
                 include = ensure_includes(ctx.content, model.tree.root_node, ["nanobind/stl/string.h"], "nanobind")
                 edits += [include] if include is not None else []
@@ -125,41 +127,3 @@ def repr_lines(dialect: Dialect, body: list[str] | None, delegate: str | None, u
     if body is None:
         return [f'def("__repr__", {delegate})']
     return [f'def("__repr__", []({dialect.prefix}handle self) {{', *(unit + line for line in body), "})"]
-
-
-def place(ctx: Context, cls: ClassBinding, body: list[str] | None, delegate: str | None = None) -> list[Edit]:
-    """Put the new `.def` at the end of the class's chain, or after the last statement that binds
-    on the class's variable, in the file's indentation and line endings."""
-    content, model = ctx.content, ctx.model
-    unit = indent_unit(content)
-    lines = repr_lines(model.dialect, body, delegate, unit)
-    if cls.variable is None:
-        end = cls.chain_end()
-        method = end.child_by_field_name("function")
-        if method is not None and method.type == "field_expression" and end.start_point.row != end.end_point.row:
-            indent = indentation_at(content, method.child_by_field_name("field").start_byte - 1)
-        else:
-            indent = line_indent(content, cls.statement().start_byte) + unit
-        newline = newline_of(content)
-        text = "".join(f"{newline}{indent}{'.' if i == 0 else ''}{line}" for i, line in enumerate(lines))
-        return [Edit(end.end_byte, end.end_byte, text)]
-    lines[0] = f"{cls.variable}.{lines[0]}"
-    lines[-1] += ";"
-    return [insert_line_after(content, last_statement_on(model, cls), "\n".join(lines))]
-
-
-def last_statement_on(model: BindingModel, cls: ClassBinding):
-    """The last statement in the creating block that binds on the class's variable."""
-    statement = cls.statement()
-    block = statement.parent
-    last = statement
-    for sibling in block.named_children if block is not None else []:
-        if sibling.start_byte <= statement.start_byte or sibling.type != "expression_statement":
-            continue
-        root = sibling.named_children[0] if sibling.named_children else None
-        while root is not None and root.type == "call_expression":
-            function = root.child_by_field_name("function")
-            root = function.child_by_field_name("argument") if function is not None and function.type == "field_expression" else None
-        if root is not None and root.type == "identifier" and node_text(root) == cls.variable:
-            last = sibling
-    return last

@@ -15,6 +15,7 @@ from nbfix.parsing import captures
 
 _QUERY = """
 (preproc_include path: (_) @include)
+(enum_specifier name: (_) @enum_name body: (enumerator_list)) @enum
 (class_specifier name: (_) @name body: (field_declaration_list) @body) @class
 (struct_specifier name: (_) @name body: (field_declaration_list) @body) @class
 (translation_unit (function_definition) @function)
@@ -87,6 +88,7 @@ class ProjectIndex:
     includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
     reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
     registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
+    enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -132,6 +134,7 @@ class ProjectIndex:
             mine.fields.update(decl.fields)
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
+        self.enums.update(other.enums)
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():
@@ -252,6 +255,9 @@ def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
         index.includes[path] = [include_path(n) for n in found.get("include", [])]
     for node in found.get("class", []):
         _add_class(index, node, path)
+    for node in found.get("enum", []):
+        scoped = any(child.type in ("class", "struct") for child in node.children)
+        index.enums[short_name(_text(node.child_by_field_name("name")))] = scoped
     for node in found.get("function", []):
         declarator = node.child_by_field_name("declarator")
         if declarator is not None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tree_sitter import Node
 
 from nbfix.declarations import include_path
 from nbfix.rule import Edit
+
+if TYPE_CHECKING:
+    from nbfix.model import ClassBinding
 
 
 def replace(node: Node, text: str) -> Edit:
@@ -164,3 +169,43 @@ def insert_line_after(content: bytes, statement: Node, text: str) -> Edit:
     if at == len(content) and not content.endswith(b"\n"):
         return Edit(at, at, newline + lines.removesuffix(newline))
     return Edit(at, at, lines)
+
+
+def append_to_class(content: bytes, cls: ClassBinding, lines: list[str]) -> Edit:
+    """Add a call such as `def("__repr__", ...)` (given as lines, without the leading `.`) to a
+    class binding: at the end of its `.def` chain, or as a statement after the last statement
+    that binds on the class's variable; in the file's indentation and line endings."""
+    unit = indent_unit(content)
+    if cls.variable is None:
+        end = cls.chain_end()
+        method = end.child_by_field_name("function")
+        one_line = end.start_point.row == end.end_point.row
+        if one_line and len(lines) == 1 and len(line_indent(content, end.start_byte)) + len(lines[0]) + (end.end_point.column - end.start_point.column) < 100:
+            return Edit(end.end_byte, end.end_byte, f".{lines[0]}")
+        if method is not None and method.type == "field_expression" and not one_line:
+            indent = indentation_at(content, method.child_by_field_name("field").start_byte - 1)
+        else:
+            indent = line_indent(content, cls.statement().start_byte) + unit
+        newline = newline_of(content)
+        text = "".join(f"{newline}{indent}{'.' if i == 0 else ''}{line}" for i, line in enumerate(lines))
+        return Edit(end.end_byte, end.end_byte, text)
+    lines = [f"{cls.variable}.{lines[0]}", *lines[1:]]
+    lines[-1] += ";"
+    return insert_line_after(content, last_statement_on(cls), "\n".join(lines))
+
+
+def last_statement_on(cls: ClassBinding) -> Node:
+    """The last statement in the creating block that binds on the class's variable."""
+    statement = cls.statement()
+    block = statement.parent
+    last = statement
+    for sibling in block.named_children if block is not None else []:
+        if sibling.start_byte <= statement.start_byte or sibling.type != "expression_statement":
+            continue
+        root = sibling.named_children[0] if sibling.named_children else None
+        while root is not None and root.type == "call_expression":
+            function = root.child_by_field_name("function")
+            root = function.child_by_field_name("argument") if function is not None and function.type == "field_expression" else None
+        if root is not None and root.type == "identifier" and root.text is not None and root.text.decode() == cls.variable:
+            last = sibling
+    return last

@@ -61,6 +61,10 @@ _DECLARATION_QUERY = """
 (parameter_declaration declarator: (pointer_declarator declarator: (identifier) @name)) @declaration
 (parameter_declaration declarator: (identifier) @name) @declaration
 """
+_CLASS_QUERY = """
+(call_expression function: (qualified_identifier name: (template_function name: (identifier) @name))) @call
+(call_expression function: (template_function name: (identifier) @name)) @call
+"""
 _LOCAL_QUERY = """
 (parameter_declaration) @declaration
 (optional_parameter_declaration) @declaration
@@ -588,6 +592,13 @@ class _Builder:
                 name = squash(node_text(named[1]))
                 self.variables.setdefault(node.id, []).append((node.start_byte, name, ModuleBinding(name)))
 
+    def class_creations(self) -> None:
+        """Every `class_<T>(...)`/`enum_<T>(...)` call, bound methods or not (`enum_` chains have
+        only `.value(...)`)."""
+        for match in matches(_CLASS_QUERY, self.tree.root_node):
+            if node_text(match["name"][0]) in CLASS_TEMPLATES:
+                self.resolve(match["call"][0])
+
     # -- bindings -------------------------------------------------------------------------
 
     def bindings(self) -> list[Binding]:
@@ -808,6 +819,7 @@ def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None)
     builder = _Builder(tree, text, dialect)
     builder.module_parameters(found)
     builder.collect_variables()
+    builder.class_creations()
     bindings = builder.bindings()
     project = project if project is not None else ProjectIndex.from_files([("<file>", tree)])
     unique: dict[int, ClassBinding] = {}
