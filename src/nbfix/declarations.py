@@ -16,6 +16,8 @@ from nbfix.parsing import captures
 _QUERY = """
 (preproc_include path: (_) @include)
 (enum_specifier name: (_) @enum_name body: (enumerator_list)) @enum
+(translation_unit (template_declaration) @template)
+(namespace_definition body: (declaration_list (template_declaration) @template))
 (class_specifier name: (_) @name body: (field_declaration_list) @body) @class
 (struct_specifier name: (_) @name body: (field_declaration_list) @body) @class
 (translation_unit (function_definition) @function)
@@ -89,6 +91,7 @@ class ProjectIndex:
     reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
     registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
     enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
+    templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -135,6 +138,7 @@ class ProjectIndex:
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
         self.enums.update(other.enums)
+        self.templated_functions |= other.templated_functions
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():
@@ -255,6 +259,13 @@ def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
         index.includes[path] = [include_path(n) for n in found.get("include", [])]
     for node in found.get("class", []):
         _add_class(index, node, path)
+    for node in found.get("template", []):
+        for item in node.named_children:
+            for declarator in item.children_by_field_name("declarator"):
+                core, _ = unwrap_declarator(declarator)
+                name = core.child_by_field_name("declarator") if core.type == "function_declarator" else None
+                if name is not None:
+                    index.templated_functions.add(short_name(_text(name)))
     for node in found.get("enum", []):
         scoped = any(child.type in ("class", "struct") for child in node.children)
         index.enums[short_name(_text(node.child_by_field_name("name")))] = scoped

@@ -1,0 +1,171 @@
+"""NB302 overload-cast."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from nbfix.declarations import short_name
+from nbfix.parsing import error_count, error_regions, parse
+from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
+from nbfix.engine import apply_edits
+
+_START = re.compile(rb"\bstatic_cast\s*<")
+_POINTER = re.compile(r"\(\s*(?:(?P<scope>[\w:<>, ]+?)\s*::\s*)?\*\s*\)")
+
+
+@dataclass(frozen=True)
+class Cast:
+    start: int
+    end: int
+    returns: str
+    scope: str | None  # the class of a member-function pointer
+    params: str
+    const: bool
+    target: str  # `&C::f`, `f`, ...
+
+
+def balanced(text: str, start: int, open_char: str, close_char: str) -> int | None:
+    """Index just past the bracket that closes the one at `start`."""
+    depth = 0
+    for index in range(start, len(text)):
+        char = text[index]
+        if char == open_char:
+            depth += 1
+        elif char == close_char:
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return None
+
+
+def angle_end(text: str, start: int) -> int | None:
+    """Index just past the `>` closing the template argument list opened at `start` (`<`)."""
+    depth = 0
+    for index in range(start, len(text)):
+        char = text[index]
+        if char in "<(":
+            depth += 1
+        elif char in ">)":
+            depth -= 1
+            if depth == 0:
+                return index + 1 if char == ">" else None
+    return None
+
+
+def find_casts(content: bytes) -> Iterator[Cast]:
+    """`static_cast<R (C::*)(A) const>(&C::f)` and `static_cast<R (*)(A)>(f)`, read from the text:
+    tree-sitter-cpp cannot parse these casts."""
+    text = content.decode("utf-8")
+    for match in _START.finditer(content):
+        start = len(content[: match.start()].decode("utf-8"))
+        open_angle = text.index("<", start)
+        close_angle = angle_end(text, open_angle)
+        if close_angle is None:
+            continue
+        type_text = text[open_angle + 1:close_angle - 1]
+        pointer = _POINTER.search(type_text)
+        if pointer is None:
+            continue
+        returns = type_text[: pointer.start()].strip()
+        rest = type_text[pointer.end():].lstrip()
+        if not returns or not rest.startswith("("):
+            continue
+        params_end = balanced(rest, 0, "(", ")")
+        if params_end is None:
+            continue
+        qualifiers = rest[params_end:].split()
+        if any(q not in ("const", "noexcept") for q in qualifiers):
+            continue  # ref-qualified or volatile members: leave them to a person
+        after = text[close_angle:]
+        stripped = after.lstrip()
+        if not stripped.startswith("("):
+            continue
+        arg_open = close_angle + (len(after) - len(stripped))
+        arg_close = balanced(text, arg_open, "(", ")")
+        if arg_close is None:
+            continue
+        target = " ".join(text[arg_open + 1:arg_close - 1].split())
+        if not re.fullmatch(r"&?\s*[\w:]+", target):
+            continue
+        params = " ".join(rest[1:params_end - 1].split())
+        yield Cast(
+            start, arg_close, returns, pointer["scope"], "" if params == "void" else params,
+            "const" in qualifiers, target,
+        )
+
+
+class OverloadCast(Rule):
+    """
+    ## What it finds
+    `static_cast<R (C::*)(A, B) [const]>(&C::f)` and `static_cast<R (*)(A)>(f)` used to pick one
+    overload of a function for a binding.
+
+    ## Why it matters
+    The cast repeats the return type and is easy to get subtly wrong; `overload_cast<A, B>(&C::f)`
+    names only what selects the overload. tree-sitter-cpp cannot even parse these casts, which
+    hides the surrounding bindings from every other rule.
+
+    ## Example
+    ```cpp
+    .def("area", static_cast<double (Shape::*)(int) const>(&Shape::area))
+    ```
+    Use instead:
+    ```cpp
+    .def("area", nb::overload_cast<int>(&Shape::area, nb::const_))
+    ```
+
+    ## Fix safety
+    `const_` is added whenever the cast type is const: without it `overload_cast` picks the
+    non-const member, and a const member that is not overloaded does not compile at all. Safe
+    when the class (or function) is declared in the given files and its overload set has no
+    function template, which `overload_cast` cannot select; otherwise unsafe. nbfix only accepts
+    the edit when the file then parses with fewer errors than before.
+    """
+
+    code = "NB302"
+    name = "overload-cast"
+    priority = Priority.LOW
+    fix_safety = Safety.SAFE
+    summary = "static_cast to a function-pointer type picking an overload"
+    edits_parse_errors = True  # the casts are parse errors: this rule works inside them
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model = ctx.model
+        if not model.includes or not any(i.startswith(("nanobind/", "pybind11/")) for i in model.includes):
+            return
+        errors_before = None
+        for cast in find_casts(ctx.content):
+            prefix = model.dialect.prefix
+            arguments = cast.target + (f", {prefix}const_" if cast.const else "")
+            replacement = f"{prefix}overload_cast<{cast.params}>({arguments})"
+            start = len(ctx.content.decode("utf-8")[: cast.start].encode("utf-8"))
+            end = len(ctx.content.decode("utf-8")[: cast.end].encode("utf-8"))
+            edit = Edit(start, end, replacement)
+            if errors_before is None:
+                errors_before = error_count(model.tree)
+            fix = None
+            errors_after = error_count(parse(apply_edits(ctx.content, [edit])))
+            cast_was_error = any(s < end and start < e for s, e in error_regions(model.tree))
+            # Inside a parse error the result must parse with fewer errors; elsewhere, no more.
+            if errors_after < errors_before or (not cast_was_error and errors_after <= errors_before):
+                safety = Safety.SAFE if self.visible_without_templates(model, cast) else Safety.UNSAFE
+                fix = self.fix(f"Use {prefix}overload_cast", edit, safety=safety)
+            yield Finding(
+                self.code, self.name, self.priority,
+                f"static_cast picks an overload of `{cast.target.lstrip('&').strip()}`: use overload_cast<{cast.params}>"
+                + (" with const_" if cast.const else ""),
+                start, end, fix,
+            )
+
+    @staticmethod
+    def visible_without_templates(model, cast: Cast) -> bool:
+        name = short_name(cast.target.lstrip("& "))
+        project = model.project
+        if cast.scope is not None or "::" in cast.target:
+            scope = cast.scope or cast.target.lstrip("& ").rpartition("::")[0]
+            decl = project.classes.get(short_name(scope))
+            if decl is not None and decl.defined_in is not None:
+                return name not in decl.templated_methods and name in decl.methods
+        return name in project.functions and name not in project.templated_functions
