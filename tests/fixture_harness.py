@@ -12,7 +12,10 @@ from nbfix.parsing import error_count, parse
 from nbfix.registry import rule_by_selector
 from nbfix.source import read_source
 
-EXPECT = re.compile(r"(?://|/\*)[^\n]*?\bexpect:\s*((?:NB\d{3}[, ]*)+)")
+# `expect: CODE` marks the line it stands on; `expect-above: CODE` the line before and
+# `expect-above-N: CODE` the Nth line above (for lines that cannot carry a comment, such as the
+# continued lines of a macro).
+EXPECT = re.compile(r"(?://|/\*)[^\n]*?\bexpect(-above(?:-(\d+))?)?:\s*((?:NB\d{3}[, ]*)+)")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ def expected_findings(content: bytes) -> list[tuple[int, str]]:
     result = []
     for number, line in enumerate(content.decode("utf-8").split("\n"), start=1):
         for match in EXPECT.finditer(line):
-            result.extend((number, code.strip()) for code in match[1].split(",") if code.strip())
+            at = number - (int(match[2] or 1) if match[1] else 0)
+            result.extend((at, code.strip()) for code in match[3].split(",") if code.strip())
     return sorted(result)
 
 

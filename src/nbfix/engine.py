@@ -151,8 +151,11 @@ class Linter:
                 continue
             options = {name: option.default for name, option in rule.options.items()}
             options.update(self.rule_options.get(rule.code, {}))
-            ctx = Context(source, content, model, options)
-            for finding in rule.check(ctx):
+            candidates = list(rule.check(Context(source, content, model, options)))
+            for macro in model.macros:  # bindings inside #define bodies, mapped back to the file
+                snippet = Context(source, macro.snippet, macro.model, options)
+                candidates += [f for f in map(macro.map_finding, rule.check(snippet)) if f is not None]
+            for finding in candidates:
                 if _suppressed(finding, lines.line_of(finding.start), table):
                     continue
                 if finding.fix is not None and not getattr(rule, "edits_parse_errors", False):

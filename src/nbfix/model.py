@@ -13,7 +13,8 @@ from tree_sitter import Node, Tree
 
 from nbfix import declarations
 from nbfix.declarations import ProjectIndex, Signature, classify_type
-from nbfix.parsing import captures, matches
+from nbfix.macros import MacroBody, find_macros
+from nbfix.parsing import captures, matches, parse
 
 DialectName = Literal["nanobind", "pybind11"]
 
@@ -336,6 +337,7 @@ class BindingModel:
     project: ProjectIndex
     includes: list[str] = field(default_factory=list)  # this file's include paths, as written
     module_inits: list[Node] = field(default_factory=list)  # NB_MODULE / PYBIND11_MODULE definitions
+    macros: list[MacroBody] = field(default_factory=list)  # `#define` bodies that bind, parsed
 
     def method_bindings(self) -> Iterator[Binding]:
         return (b for b in self.bindings if b.is_method)
@@ -812,11 +814,37 @@ def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     return facts
 
 
-def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None) -> BindingModel:
+_INVOCATIONS = "(call_expression function: (identifier) @name arguments: (argument_list) @args) @call"
+
+
+def macro_seeds(builder: _Builder, macro: MacroBody, identifiers: set[str]) -> dict[str, Owner]:
+    """What the macro's parameters and free names denote, from the places this file invokes it.
+    A name the invocations disagree on stays unknown."""
+    seeds: dict[str, Owner | None] = {}
+    for match in matches(_INVOCATIONS, builder.tree.root_node):
+        if node_text(match["name"][0]) != macro.name:
+            continue
+        call = match["call"][0]
+        args = [a for a in match["args"][0].named_children if a.type != "comment"]
+        found = {param: builder.resolve(arg) for param, arg in zip(macro.params, args)}
+        found.update({name: builder.lookup(name, call) for name in identifiers - set(macro.params)})
+        for name, owner in found.items():
+            if name in seeds and seeds[name] != owner:
+                owner = None
+            seeds[name] = owner
+    return {name: owner for name, owner in seeds.items() if owner is not None}
+
+
+def build_model(
+    tree: Tree, content: bytes, project: ProjectIndex | None = None, seeds: dict[str, Owner] | None = None
+) -> BindingModel:
     text = content.decode("utf-8")
     found = file_captures(tree.root_node)
     dialect = detect_dialect(found, text)
     builder = _Builder(tree, text, dialect)
+    if seeds:  # a macro body: names its invocations resolve, visible in the wrapper function
+        wrapper = tree.root_node.named_children[0] if tree.root_node.named_children else tree.root_node
+        builder.variables[wrapper.id] = [(0, name, owner) for name, owner in seeds.items()]
     builder.module_parameters(found)
     builder.collect_variables()
     builder.class_creations()
@@ -831,4 +859,13 @@ def build_model(tree: Tree, content: bytes, project: ProjectIndex | None = None)
         if node_text(node.child_by_field_name("declarator").child_by_field_name("declarator"))
         in ("NB_MODULE", "PYBIND11_MODULE")
     ]
-    return BindingModel(tree, text, dialect, bindings, list(unique.values()), project, includes, inits)
+    model = BindingModel(tree, text, dialect, bindings, list(unique.values()), project, includes, inits)
+    for macro in find_macros(tree.root_node, content):
+        snippet_tree = parse(macro.snippet)
+        names = {node_text(n) for n in captures("(identifier) @id", snippet_tree.root_node).get("id", [])}
+        macro.seeds = macro_seeds(builder, macro, names)
+        macro.model = build_model(snippet_tree, macro.snippet, project, macro.seeds)
+        macro.model.dialect = dialect
+        macro.model.includes = includes  # what the file includes, the macro body sees
+        model.macros.append(macro)
+    return model

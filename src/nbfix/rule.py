@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from tree_sitter import Node
 
-from nbfix.model import BindingModel
 from nbfix.source import Source
+
+if TYPE_CHECKING:
+    from nbfix.model import BindingModel
 
 
 class Priority(str, Enum):

@@ -1,0 +1,120 @@
+"""Bindings inside `#define` bodies: tree-sitter sees a macro body as one opaque token, so each
+body that binds something is parsed again as code, and positions are mapped back to the file.
+
+The body is turned into a snippet of the same length (every line-continuation backslash becomes a
+space), wrapped in a function so that it parses as statements. Offsets inside the body map to the
+file by a constant shift; newlines that an edit inserts get the macro's continuation backslash,
+aligned the way the macro aligns them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from nbfix.parsing import captures, error_regions, parse
+from nbfix.rule import Edit, Finding, Fix
+
+if TYPE_CHECKING:
+    from nbfix.model import BindingModel, Owner
+
+PREFIX = b"void nbfix_macro_body() {\n"
+SUFFIX = b"\n;}\n"
+_MACROS = "(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro"
+_CONTINUATION = re.compile(rb"\\(\r?\n)")
+
+
+@dataclass
+class MacroBody:
+    """One `#define` body that binds something, as parsed code with its own binding model."""
+
+    name: str
+    params: list[str]
+    start: int  # file offset of the body's first byte
+    end: int
+    snippet: bytes
+    backslash_column: int | None  # where the macro aligns its backslashes, if it does
+    model: BindingModel | None = None
+    seeds: dict[str, Owner] = field(default_factory=dict)  # names the invocations resolve
+
+    def to_file(self, offset: int) -> int | None:
+        inside = offset - len(PREFIX)
+        if 0 <= inside <= self.end - self.start:
+            return self.start + inside
+        return None
+
+    def map_finding(self, finding: Finding) -> Finding | None:
+        start, end = self.to_file(finding.start), self.to_file(finding.end)
+        if start is None or end is None:
+            return None
+        fix = finding.fix
+        if fix is not None:
+            fix = self.map_fix(fix)
+        return Finding(finding.code, finding.name, finding.priority, finding.message, start, end, fix)
+
+    def map_fix(self, fix: Fix) -> Fix | None:
+        """The fix in file offsets, or None when an edit leaves the body or touches a parse error
+        of the snippet."""
+        regions = error_regions(self.model.tree) if self.model is not None else []
+        edits = []
+        for edit in fix.edits:
+            if any(s < edit.end and edit.start < e for s, e in regions):
+                return None
+            start, end = self.to_file(edit.start), self.to_file(edit.end)
+            if start is None or end is None:
+                return None
+            edits.append(Edit(start, end, self.continued(edit)))
+        return Fix(tuple(edits), fix.safety, fix.title)
+
+    def continued(self, edit: Edit) -> str:
+        """Give every newline the edit inserts the macro's line continuation."""
+        if "\n" not in edit.text:
+            return edit.text
+        newline = "\r\n" if "\r\n" in edit.text else "\n"
+        lines = edit.text.split(newline)
+        before = self.snippet[: edit.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+        out = []
+        for index, line in enumerate(lines[:-1]):
+            width = len((before if index == 0 else "") + line)
+            pad = max(1, self.backslash_column - width) if self.backslash_column is not None else 1
+            out.append(f"{line}{' ' * pad}\\{newline}")
+        return "".join(out) + lines[-1]
+
+
+def find_macros(root: Node, content: bytes) -> list[MacroBody]:
+    """The `#define`s whose body binds something (`.def`, `class_<`, `enum_<`)."""
+    macros = []
+    for node in captures(_MACROS, root).get("macro", []):
+        body = node.child_by_field_name("value")
+        raw = content[body.start_byte:body.end_byte] if body is not None else b""
+        if not re.search(rb"\.def\w*\s*\(|class_\s*<|enum_\s*<", raw):
+            continue
+        name_node = node.child_by_field_name("name")
+        params_node = node.child_by_field_name("parameters")
+        params = [p.text.decode() for p in params_node.named_children] if params_node is not None else []
+        cleaned = _CONTINUATION.sub(lambda m: b" " + m[1], raw)
+        macros.append(
+            MacroBody(
+                name_node.text.decode() if name_node is not None else "",
+                params,
+                body.start_byte,
+                body.end_byte,
+                PREFIX + cleaned + SUFFIX,
+                backslash_column(content, node),
+            )
+        )
+    return macros
+
+
+def backslash_column(content: bytes, node: Node) -> int | None:
+    """The column of the continuation backslashes when they all line up, else None."""
+    lines = content[node.start_byte:node.end_byte].split(b"\n")
+    columns = {len(line.rstrip(b"\r").decode("utf-8", "replace")) - 1 for line in lines if line.rstrip(b"\r").endswith(b"\\")}
+    return columns.pop() if len(columns) == 1 else None
+
+
+def parse_snippet(macro: MacroBody):
+    return parse(macro.snippet)
