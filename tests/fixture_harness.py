@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbfix.config import Settings
+import sys
+
+from nbfix.config import Settings, settings_from_table
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 from nbfix.engine import FileResult, Linter, project_index
 from nbfix.parsing import error_count, parse
 from nbfix.registry import rule_by_selector
@@ -36,9 +43,17 @@ def cases(root: Path) -> list[Case]:
     found = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"NB\d{3}", p.name)):
         for path in sorted(folder.iterdir()):
-            if path.is_file() and ".expected." not in path.name:
+            if path.is_file() and ".expected." not in path.name and path.suffix != ".toml":
                 found.append(Case(folder.name, path))
     return found
+
+
+def case_settings(path: Path) -> Settings:
+    """A case's own settings, from `<case>.toml` beside it (keys as in `[tool.nbfix]`)."""
+    options = path.with_suffix(".toml")
+    if not options.exists():
+        return Settings()
+    return settings_from_table(tomllib.loads(options.read_text()), options)
 
 
 def expected_findings(content: bytes) -> list[tuple[int, str]]:
@@ -58,7 +73,7 @@ def run_rule(code: str, path: Path, fix: bool, content: bytes | None = None) -> 
     rules = [rule() for rule in rule_by_selector(code)]
     tree = parse(source.content)
     index = project_index([(path.as_posix(), tree, source.content)])
-    linter = Linter(rules, Settings().rule_options, index, unsafe_fixes=True)
+    linter = Linter(rules, case_settings(path).rule_options, index, unsafe_fixes=True)
     return linter.run(source, tree, fix, set())
 
 

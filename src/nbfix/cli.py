@@ -230,7 +230,7 @@ def apply(
     def body():
         from nbfix.output import fixes_applied, render, statistics as statistics_table
         from nbfix.report import plural
-        from nbfix.writer import WriteError, write_atomic
+        from nbfix.writer import WriteError, write_all, write_atomic
 
         fmt = _check_format(output_format)
         settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
@@ -245,9 +245,18 @@ def apply(
         if dry_run:
             raise typer.Exit(_show_diff(result))
         written = fixed = 0
-        for file in result.files:
-            if not file.changed:
-                continue
+        changed = [file for file in result.files if file.changed]
+        if result.python_moves and result.errors:
+            result.errors.append("names were to move between modules but a file failed; nothing written")
+            changed = []
+        elif result.python_moves:  # moved names: the C++ and the Python side go together or not at all
+            try:
+                write_all([(file.source, file.new_content) for file in changed])
+                written, fixed = len(changed), sum(len(file.fixed) for file in changed)
+            except WriteError as exc:
+                result.errors.append(str(exc))
+                changed = []
+        for file in changed if not result.python_moves else []:
             try:
                 write_atomic(file.source, file.new_content)
             except WriteError as exc:

@@ -37,6 +37,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     force_exclude: bool = False  # apply excludes to paths named on the command line too
+    python_paths: tuple[str, ...] = ()  # Python code using the bindings (rewritten by moves)
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule code -> options
 
@@ -119,6 +120,8 @@ def settings_from_table(table: dict[str, Any], path: Path) -> Settings:
             values["exclude"] = _strings(key, value)
         elif key == "respect-gitignore":
             values["respect_gitignore"] = _bool(key, value)
+        elif key == "python-paths":
+            values["python_paths"] = _strings(key, value)
         elif key == "force-exclude":
             values["force_exclude"] = _bool(key, value)
         elif key == "per-file-ignores":

@@ -92,6 +92,7 @@ class ProjectIndex:
     registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
     enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
     templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
+    extension_modules: set[str] = field(default_factory=set)  # NB_MODULE/PYBIND11_MODULE names
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -139,6 +140,7 @@ class ProjectIndex:
         self.registered_exceptions |= other.registered_exceptions
         self.enums.update(other.enums)
         self.templated_functions |= other.templated_functions
+        self.extension_modules |= other.extension_modules
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():

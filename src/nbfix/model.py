@@ -789,6 +789,7 @@ def squash_type(text: str) -> str:
     return " ".join(text.split())
 
 
+_EXTENSION = re.compile(rb"\b(?:NB_MODULE|PYBIND11_MODULE)\s*\(\s*(\w+)")
 _REGISTERED = re.compile(rb"\b(?:exception|register_exception|register_local_exception)\s*<\s*([\w:]+)\s*>\s*\(")
 _CAUGHT = re.compile(rb"\bcatch\s*\(\s*(?:const\s+)?([\w:]+)\s*&")
 
@@ -807,6 +808,7 @@ def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     the C++ classes it binds a `__repr__` for, and the exceptions it registers."""
     facts = ProjectIndex()
     facts.registered_exceptions = registered_exceptions(content)
+    facts.extension_modules = {m[1].decode() for m in _EXTENSION.finditer(content)}
     if b"__repr__" not in content:
         return facts
     model = build_model(tree, content, facts)

@@ -53,10 +53,20 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class PythonMove:
+    """A follow-up for Python code using the bindings: `module.name` is now `module.submodule.name`."""
+
+    module: str
+    name: str
+    submodule: str
+
+
+@dataclass(frozen=True)
 class Fix:
     edits: tuple[Edit, ...]
     safety: Safety
     title: str
+    python_moves: tuple[PythonMove, ...] = ()  # rewrites of Python call sites this fix needs
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,11 @@ class Option:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"rules.{rule}.{key} must be a list of strings")
         elif isinstance(self.default, dict):
-            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                raise ValueError(f"rules.{rule}.{key} must be a table of strings")
+            def text_or_texts(v: Any) -> bool:
+                return isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+
+            if not isinstance(value, dict) or not all(text_or_texts(v) for v in value.values()):
+                raise ValueError(f"rules.{rule}.{key} must be a table of strings or lists of strings")
         elif not isinstance(value, expected):
             raise ValueError(f"rules.{rule}.{key} must be a {expected.__name__}")
         return value

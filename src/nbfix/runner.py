@@ -19,6 +19,7 @@ from nbfix.source import Source, SourceError, display_path, read_source
 class RunResult:
     files: list[FileResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line each; any error makes the exit code 2
+    python_moves: bool = False  # fixes moved names: C++ and Python files are written together or not at all
 
     @property
     def remaining(self) -> int:
@@ -70,4 +71,32 @@ def run(
         if file_result.error:
             result.errors.append(f"{source.display}: {file_result.error}")
         result.files.append(file_result)
+    moves = [m for f in result.files for item in f.fixed if item.finding.fix for m in item.finding.fix.python_moves]
+    if moves:
+        result.python_moves = True
+        rewrite_python(result, settings, moves)
     return result
+
+
+def rewrite_python(result: RunResult, settings: Settings, moves: list) -> None:
+    """Follow-up edits of the Python code in `python-paths` for names moved by fixes."""
+    from nbfix.python_side import PythonSyntaxError, python_files, rewrite  # libcst: only when needed
+
+    roots = []
+    for configured in settings.python_paths:
+        path = settings.root / configured
+        if not path.exists():
+            result.errors.append(f"{configured}: python-paths entry does not exist")
+        roots.append(path)
+    for path in python_files(roots):
+        try:
+            source = read_source(path, display_path(path))
+            new = rewrite(source.content.decode("utf-8"), moves).encode("utf-8")
+        except SourceError as exc:
+            result.errors.append(str(exc))
+            continue
+        except PythonSyntaxError as exc:
+            result.errors.append(f"{display_path(path)}: cannot rewrite, not valid Python ({exc})")
+            continue
+        if new != source.content:
+            result.files.append(FileResult(source, new_content=new))

@@ -33,3 +33,34 @@ def write_atomic(source: Source, content: bytes) -> None:
         except OSError:
             pass
         raise WriteError(f"{source.display}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_all(files: list[tuple[Source, bytes]]) -> None:
+    """Write every file or none: all new contents are staged next to their files first, and only
+    when every one is staged are they renamed into place."""
+    staged: list[tuple[str, Source]] = []
+    try:
+        for source, content in files:
+            if source.path.read_bytes() != source.raw:
+                raise WriteError(f"{source.display}: changed on disk since it was read; nothing written")
+            handle, temporary = tempfile.mkstemp(prefix=f".{source.path.name}.", suffix=".nbfix", dir=source.path.parent)
+            staged.append((temporary, source))
+            with os.fdopen(handle, "wb") as out:
+                out.write(source.with_content(content))
+            os.chmod(temporary, source.mode & 0o7777)
+    except OSError as exc:
+        _discard(staged)
+        raise WriteError(f"cannot stage the changes ({exc.strerror or exc}); nothing written") from None
+    except WriteError:
+        _discard(staged)
+        raise
+    for temporary, source in staged:
+        os.replace(temporary, source.path)
+
+
+def _discard(staged: list[tuple[str, Source]]) -> None:
+    for temporary, _ in staged:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
