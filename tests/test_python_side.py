@@ -100,3 +100,22 @@ def test_a_python_file_that_cannot_be_rewritten_means_nothing_is_written(tmp_pat
     assert "broken.py: cannot rewrite, not valid Python" in result.stderr
     assert "nothing written" in result.stderr
     assert bind.read_text() == BIND and use.read_text() == "import ext\nprint(ext.area(2))\n"
+
+
+def test_diff_and_interactive_review_show_the_python_side(tmp_path):
+    from test_workflow import Terminal
+
+    bind, use = project(tmp_path, "import ext\nprint(ext.area(2))\n")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    diff = subprocess.run(
+        [nbfix_executable(), "diff", "--unsafe-fixes", "--select", "NB301", "bind.cpp"],
+        cwd=tmp_path, capture_output=True, text=True, env=env,
+    )
+    assert "+++ b/bind.cpp" in diff.stdout and "+++ b/scripts/use.py" in diff.stdout
+    assert "+print(ext.geometry.area(2))" in diff.stdout
+    term = Terminal([nbfix_executable(), "apply", "-i", "--unsafe-fixes", "--select", "NB301", "bind.cpp"], tmp_path)
+    screen = term.read_until("[q]uit: ")
+    assert "With these changes to the Python code that uses it:" in screen and "ext.geometry.area(2)" in screen
+    term.type("y\n")
+    assert term.finish() == 0, term.screen
+    assert use.read_text() == "import ext\nprint(ext.geometry.area(2))\n"

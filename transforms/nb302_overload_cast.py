@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from nbfix.declarations import short_name
-from nbfix.parsing import error_count, error_regions, parse
+from nbfix.parsing import captures, error_count, error_regions, parse
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 from nbfix.engine import apply_edits
 
@@ -136,7 +136,11 @@ class OverloadCast(Rule):
         if not model.includes or not any(i.startswith(("nanobind/", "pybind11/")) for i in model.includes):
             return
         errors_before = None
+        # Casts inside #define bodies are found when the engine runs this rule on the body itself.
+        macro_bodies = [(n.start_byte, n.end_byte) for n in captures("(preproc_arg) @body", model.tree.root_node).get("body", [])]
         for cast in find_casts(ctx.content):
+            if any(s <= cast.start < e for s, e in macro_bodies):
+                continue
             prefix = model.dialect.prefix
             arguments = cast.target + (f", {prefix}const_" if cast.const else "")
             replacement = f"{prefix}overload_cast<{cast.params}>({arguments})"

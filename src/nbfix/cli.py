@@ -239,8 +239,9 @@ def apply(
             if not sys.stdin.isatty():
                 raise _fail("--interactive needs a terminal on standard input; use `nbfix diff` to review")
             from nbfix.review import Reviewer
+            from nbfix.runner import python_preview
 
-            decide = Reviewer()
+            decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
         result = _run(paths, settings, fix=True, decide=decide)
         if dry_run:
             raise typer.Exit(_show_diff(result))

@@ -154,7 +154,8 @@ class Linter:
             candidates = list(rule.check(Context(source, content, model, options)))
             for macro in model.macros:  # bindings inside #define bodies, mapped back to the file
                 snippet = Context(source, macro.snippet, macro.model, options)
-                candidates += [f for f in map(macro.map_finding, rule.check(snippet)) if f is not None]
+                mapped = (macro.map_finding(f, getattr(rule, "edits_parse_errors", False)) for f in rule.check(snippet))
+                candidates += [f for f in mapped if f is not None]
             for finding in candidates:
                 if _suppressed(finding, lines.line_of(finding.start), table):
                     continue

@@ -46,19 +46,19 @@ class MacroBody:
             return self.start + inside
         return None
 
-    def map_finding(self, finding: Finding) -> Finding | None:
+    def map_finding(self, finding: Finding, edits_parse_errors: bool = False) -> Finding | None:
         start, end = self.to_file(finding.start), self.to_file(finding.end)
         if start is None or end is None:
             return None
         fix = finding.fix
         if fix is not None:
-            fix = self.map_fix(fix)
+            fix = self.map_fix(fix, edits_parse_errors)
         return Finding(finding.code, finding.name, finding.priority, finding.message, start, end, fix)
 
-    def map_fix(self, fix: Fix) -> Fix | None:
+    def map_fix(self, fix: Fix, edits_parse_errors: bool = False) -> Fix | None:
         """The fix in file offsets, or None when an edit leaves the body or touches a parse error
-        of the snippet."""
-        regions = error_regions(self.model.tree) if self.model is not None else []
+        of the snippet (unless the rule is built to edit inside parse errors)."""
+        regions = error_regions(self.model.tree) if self.model is not None and not edits_parse_errors else []
         edits = []
         for edit in fix.edits:
             if any(s < edit.end and edit.start < e for s, e in regions):
@@ -67,7 +67,7 @@ class MacroBody:
             if start is None or end is None:
                 return None
             edits.append(Edit(start, end, self.continued(edit)))
-        return Fix(tuple(edits), fix.safety, fix.title)
+        return Fix(tuple(edits), fix.safety, fix.title, fix.python_moves)
 
     def continued(self, edit: Edit) -> str:
         """Give every newline the edit inserts the macro's line continuation."""

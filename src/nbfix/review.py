@@ -26,9 +26,15 @@ def hunk(before: bytes, after: bytes, context: int = 2) -> str:
 class Reviewer:
     """Decides, by asking, whether each fix is applied. Remembers 'all' per rule and 'quit'."""
 
-    def __init__(self, out: TextIO = sys.stdout, ask: Callable[[str], str] = input) -> None:
+    def __init__(
+        self,
+        out: TextIO = sys.stdout,
+        ask: Callable[[str], str] = input,
+        python_preview: Callable[[list], str] | None = None,
+    ) -> None:
         self.out = out
         self.ask = ask
+        self.python_preview = python_preview  # the Python edits that go with a fix, if any
         self.accept_all: set[str] = set()
         self.stopped = False
 
@@ -41,6 +47,9 @@ class Reviewer:
         self.out.write(f"\n\x1b[1m{source.display}:{line}:{column}: {finding.code}\x1b[0m {finding.message}\n")
         self.out.write(f"Fix ({finding.fix.safety.value}): {finding.fix.title}\n")
         self.out.write(colourise(hunk(content, apply_edits(content, finding.fix.edits))))
+        if finding.fix.python_moves and self.python_preview is not None:
+            self.out.write("With these changes to the Python code that uses it:\n")
+            self.out.write(colourise(self.python_preview(list(finding.fix.python_moves))))
         self.out.flush()
         while True:
             try:

@@ -100,3 +100,14 @@ def rewrite_python(result: RunResult, settings: Settings, moves: list) -> None:
             continue
         if new != source.content:
             result.files.append(FileResult(source, new_content=new))
+
+
+def python_preview(settings: Settings, moves: list) -> str:
+    """The diff the Python side of `moves` would make in `python-paths` (for interactive review)."""
+    from nbfix.report import unified_diff
+
+    scratch = RunResult()
+    rewrite_python(scratch, settings, moves)
+    return "".join(
+        unified_diff(f.source.display, f.source.raw, f.source.with_content(f.new_content)) for f in scratch.files
+    )
