@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from nbfix.model import BindingModel, Owner
 
 PREFIX = b"void nbfix_macro_body() {\n"
+# Two comment lines indented by the file's own unit, so that helpers measuring indentation in
+# the snippet find the file's style rather than the macro's deeper indentation.
+UNIT_HINT = "{unit}//\n{unit}//\n"
 SUFFIX = b"\n;}\n"
 _MACROS = "(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro"
 _CONTINUATION = re.compile(rb"\\(\r?\n)")
@@ -37,11 +40,12 @@ class MacroBody:
     end: int
     snippet: bytes
     backslash_column: int | None  # where the macro aligns its backslashes, if it does
+    prefix: bytes = PREFIX
     model: BindingModel | None = None
     seeds: dict[str, Owner] = field(default_factory=dict)  # names the invocations resolve
 
     def to_file(self, offset: int) -> int | None:
-        inside = offset - len(PREFIX)
+        inside = offset - len(self.prefix)
         if 0 <= inside <= self.end - self.start:
             return self.start + inside
         return None
@@ -86,7 +90,10 @@ class MacroBody:
 
 def find_macros(root: Node, content: bytes) -> list[MacroBody]:
     """The `#define`s whose body binds something (`.def`, `class_<`, `enum_<`)."""
+    from nbfix.edits import indent_unit
+
     macros = []
+    prefix = PREFIX + UNIT_HINT.format(unit=indent_unit(content)).encode()
     for node in captures(_MACROS, root).get("macro", []):
         body = node.child_by_field_name("value")
         raw = content[body.start_byte:body.end_byte] if body is not None else b""
@@ -102,8 +109,9 @@ def find_macros(root: Node, content: bytes) -> list[MacroBody]:
                 params,
                 body.start_byte,
                 body.end_byte,
-                PREFIX + cleaned + SUFFIX,
+                prefix + cleaned + SUFFIX,
                 backslash_column(content, node),
+                prefix,
             )
         )
     return macros
