@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.edits import append_to_class, ensure_includes, indent_unit
+from nbfix.edits import append_to_class, indent_unit
 from nbfix.model import Binding, Dialect, node_text
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
@@ -88,7 +88,7 @@ class MissingRepr(Rule):
                 continue
             edits = [append_to_class(ctx.content, cls, repr_lines(model.dialect, None, node_text(delegate.callables[0].node), unit))]
             if model.dialect.name == "nanobind":
-                include = ensure_includes(ctx.content, model.tree.root_node, ["nanobind/stl/string.h"], "nanobind")
+                include = ctx.ensure_includes(["nanobind/stl/string.h"], "nanobind")
                 edits += [include] if include is not None else []
             yield self.finding(cls.node, message, self.fix(f'Add a __repr__ delegating to "{delegate.python_name}"', *edits))
 

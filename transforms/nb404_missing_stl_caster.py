@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from nbfix.casters import available_includes, needed_headers, opaque_types
-from nbfix.edits import ensure_includes
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 
@@ -64,7 +63,7 @@ class MissingStlCaster(Rule):
                 if header in present or header in reported:
                     continue
                 reported.add(header)
-                edit = ensure_includes(ctx.content, model.tree.root_node, [header], model.dialect.name)
+                edit = ctx.ensure_includes([header], model.dialect.name)
                 what = f'"{binding.python_name}"' if binding.python_name else "this binding"
                 yield self.finding(
                     binding.anchor,

@@ -153,7 +153,7 @@ class Linter:
             options.update(self.rule_options.get(rule.code, {}))
             candidates = list(rule.check(Context(source, content, model, options)))
             for macro in model.macros:  # bindings inside #define bodies, mapped back to the file
-                snippet = Context(source, macro.snippet, macro.model, options)
+                snippet = Context(source, macro.snippet, macro.model, options, content, model.tree.root_node)
                 mapped = (macro.map_finding(f, getattr(rule, "edits_parse_errors", False)) for f in rule.check(snippet))
                 candidates += [f for f in mapped if f is not None]
             for finding in candidates:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from nbfix.parsing import captures, error_regions, parse
-from nbfix.rule import Edit, Finding, Fix
+from nbfix.rule import Edit, FileEdit, Finding, Fix
 
 if TYPE_CHECKING:
     from nbfix.model import BindingModel, Owner
@@ -65,13 +65,16 @@ class MacroBody:
         regions = error_regions(self.model.tree) if self.model is not None and not edits_parse_errors else []
         edits = []
         for edit in fix.edits:
+            if isinstance(edit, FileEdit):
+                edits.append(Edit(edit.start, edit.end, edit.text))
+                continue
             if any(s < edit.end and edit.start < e for s, e in regions):
                 return None
             start, end = self.to_file(edit.start), self.to_file(edit.end)
             if start is None or end is None:
                 return None
             edits.append(Edit(start, end, self.continued(edit)))
-        return Fix(tuple(edits), fix.safety, fix.title, fix.python_moves)
+        return Fix(tuple(sorted(edits)), fix.safety, fix.title, fix.python_moves)
 
     def continued(self, edit: Edit) -> str:
         """Give every newline the edit inserts the macro's line continuation."""

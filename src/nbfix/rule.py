@@ -52,6 +52,12 @@ class Edit:
         return other.is_insertion and self.start <= other.start <= self.end
 
 
+@dataclass(frozen=True, order=True)
+class FileEdit(Edit):
+    """An edit made from inside a macro body that belongs to the file itself (an `#include`):
+    its offsets are file offsets already."""
+
+
 @dataclass(frozen=True)
 class PythonMove:
     """A follow-up for Python code using the bindings: `module.name` is now `module.submodule.name`."""
@@ -111,9 +117,20 @@ class Context:
     content: bytes
     model: BindingModel
     options: dict[str, Any] = field(default_factory=dict)
+    file_content: bytes | None = None  # set when `content` is a macro body inside this file
+    file_root: Node | None = None
 
     def text(self, node: Node) -> str:
         return self.content[node.start_byte:node.end_byte].decode("utf-8")
+
+    def ensure_includes(self, headers: list[str], library: str) -> Edit | None:
+        """The edit adding missing `#include`s to the file (also from inside a macro body)."""
+        from nbfix.edits import ensure_includes
+
+        if self.file_content is None or self.file_root is None:
+            return ensure_includes(self.content, self.model.tree.root_node, headers, library)
+        edit = ensure_includes(self.file_content, self.file_root, headers, library)
+        return FileEdit(edit.start, edit.end, edit.text) if edit is not None else None
 
 
 class Rule:
