@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Iterable, Iterator, Literal
 
 from tree_sitter import Node, Tree
 
@@ -147,22 +147,27 @@ class ProjectIndex:
             known = self.functions.setdefault(name, [])
             known.extend(sig for sig in signatures if sig not in known)
 
+    def lineage(self, name: str) -> Iterator[ClassDecl]:
+        """The given class and its given bases, nearest first, each once."""
+        seen: set[str] = set()
+        pending = [short_name(name)]
+        while pending:
+            current = pending.pop(0)
+            if current in seen or current not in self.classes:
+                continue
+            seen.add(current)
+            decl = self.classes[current]
+            yield decl
+            pending.extend(decl.bases)
+
     def method_signatures(self, scope: str, member: str) -> list[Signature] | None:
         """The overloads of `scope::member`, looked up through base classes; None if unknown
         or if the set contains a template."""
-        seen: set[str] = set()
-        pending = [short_name(scope)]
-        while pending:
-            name = pending.pop()
-            if name in seen or name not in self.classes:
-                continue
-            seen.add(name)
-            decl = self.classes[name]
+        for decl in self.lineage(scope):
             if member in decl.templated_methods:
                 return None
             if member in decl.methods:
                 return decl.methods[member]
-            pending.extend(decl.bases)
         return None
 
     def is_exception(self, name: str) -> bool:
@@ -171,34 +176,15 @@ class ProjectIndex:
 
     def derives_from(self, name: str, base: str) -> bool:
         """Does class `name` derive from `base` (short names), directly or through given classes?"""
-        seen: set[str] = set()
-        pending = [short_name(name)]
-        while pending:
-            current = pending.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            decl = self.classes.get(current)
-            bases = decl.bases if decl is not None else []
-            if base in bases:
-                return True
-            pending.extend(bases)
-        return False
+        return any(base in decl.bases for decl in self.lineage(name))
 
     def function_signatures(self, name: str) -> list[Signature] | None:
         return self.functions.get(short_name(name))
 
     def field_type(self, scope: str, member: str) -> str | None:
-        seen: set[str] = set()
-        pending = [short_name(scope)]
-        while pending:
-            name = pending.pop()
-            if name in seen or name not in self.classes:
-                continue
-            seen.add(name)
-            if member in self.classes[name].fields:
-                return self.classes[name].fields[member]
-            pending.extend(self.classes[name].bases)
+        for decl in self.lineage(scope):
+            if member in decl.fields:
+                return decl.fields[member]
         return None
 
 
