@@ -47,6 +47,7 @@ class ReferenceLifetime(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "Method returns with rv_policy::reference and nothing ties the result to self"
+    needles = (b"reference",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

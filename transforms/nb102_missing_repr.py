@@ -60,6 +60,7 @@ class MissingRepr(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "Class binding without __repr__ (Python shows <mod.T object at 0x...>)"
+    needles = (b"class_",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

@@ -65,6 +65,7 @@ class VectorReserve(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "Vector grown once per iteration of a counted loop without reserve"
+    needles = (b"push_back", b"emplace_back")
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

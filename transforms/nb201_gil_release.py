@@ -80,6 +80,7 @@ class GilRelease(Rule):
     priority = Priority.MEDIUM
     fix_safety = Safety.SAFE
     summary = "Long-running call bound without releasing the GIL"
+    needles = (b".def",)
     options = {"functions": Option(DEFAULT_FUNCTIONS, "Names of long-running calls (Python or C++).")}
 
     def check(self, ctx: Context) -> Iterator[Finding]:

@@ -66,6 +66,7 @@ class ExceptionTranslator(Rule):
     priority = Priority.MEDIUM
     fix_safety = Safety.SAFE
     summary = "C++ exception class with no registered Python exception (surfaces as RuntimeError)"
+    needles = (b"_MODULE",)
     options = {
         "classes": Option([], "Further C++ exception classes to register."),
         "names": Option({}, "Python names for C++ exception classes: {\"ns::ParseError\" = \"ParseFailed\"}."),

@@ -175,6 +175,7 @@ class SignatureHints(Rule):
     priority = Priority.MEDIUM
     fix_safety = Safety.UNSAFE
     summary = "Untyped wrapper parameters or result while the docstring states the types"
+    needles = (b"Parameters", b"Returns")
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

@@ -61,6 +61,7 @@ class CasterRobustness(Rule):
     priority = Priority.MEDIUM
     fix_safety = Safety.SAFE
     summary = "type_caster from_python that can throw, or from_cpp returning None for a value"
+    needles = (b"type_caster",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

@@ -129,6 +129,7 @@ class OverloadCast(Rule):
     priority = Priority.LOW
     fix_safety = Safety.SAFE
     summary = "static_cast to a function-pointer type picking an overload"
+    needles = (b"static_cast",)
     edits_parse_errors = True  # the casts are parse errors: this rule works inside them
 
     def check(self, ctx: Context) -> Iterator[Finding]:

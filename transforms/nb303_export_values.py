@@ -40,6 +40,7 @@ class ExportValues(Rule):
     priority = Priority.LOW
     fix_safety = Safety.UNSAFE
     summary = "enum_ of an unscoped C++ enum without .export_values()"
+    needles = (b"enum_",)
     opt_in = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:

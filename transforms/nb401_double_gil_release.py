@@ -48,6 +48,7 @@ class DoubleGilRelease(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "call_guard<gil_scoped_release> plus an in-body gil_scoped_release: fatal error on every call"
+    needles = (b"gil_scoped_release",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

@@ -55,6 +55,7 @@ class UncheckedIterableCast(Rule):
     priority = Priority.MEDIUM
     fix_safety = Safety.SUGGEST
     summary = "cast<T>() on items of a Python iterable without an isinstance check or try"
+    needles = (b"cast",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

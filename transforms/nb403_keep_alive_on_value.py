@@ -86,6 +86,7 @@ class KeepAliveOnValue(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "keep_alive<0, N> on a value result (RuntimeError) or on a pointer without reference (abort)"
+    needles = (b"keep_alive",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

@@ -49,6 +49,7 @@ class MissingStlCaster(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "STL type crosses to Python without its type-caster header (TypeError on every call)"
+    needles = (b".def",)  # the STL types may come from declarations in other files
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

@@ -52,6 +52,7 @@ class OperatorNotMarked(Rule):
     priority = Priority.MEDIUM
     fix_safety = Safety.SAFE
     summary = "Hand-written binary operator without is_operator(): reflected operands never tried"
+    needles = (b"__",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model

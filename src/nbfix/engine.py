@@ -139,16 +139,18 @@ class Linter:
     rule_options: dict[str, dict]
     project: ProjectIndex
     unsafe_fixes: bool = False
+    prefilter: bool = True  # skip rules whose needles a file lacks (results are the same)
 
     def findings(self, source: Source, content: bytes, tree: Tree, ignored: set[str]) -> list[Finding]:
+        active = [r for r in self.rules if r.code not in ignored and (not self.prefilter or r.may_fire(content))]
+        if not active:
+            return []  # nothing could fire here: no binding model needed
         model = build_model(tree, content, self.project)
         lines = LineIndex(content)
         table = suppressions(lines)
         regions = error_regions(tree)
         found: list[Finding] = []
-        for rule in self.rules:
-            if rule.code in ignored:
-                continue
+        for rule in active:
             options = {name: option.default for name, option in rule.options.items()}
             options.update(self.rule_options.get(rule.code, {}))
             candidates = list(rule.check(Context(source, content, model, options)))

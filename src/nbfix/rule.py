@@ -148,6 +148,12 @@ class Rule:
     options: ClassVar[dict[str, Option]] = {}
     # Rules that only run when selected by exact code or name.
     opt_in: ClassVar[bool] = False
+    # Text the rule cannot fire without: a file containing none of it is not modelled for the
+    # rule (empty: always run). Must be a necessary condition; tests compare with and without.
+    needles: ClassVar[tuple[bytes, ...]] = ()
+
+    def may_fire(self, content: bytes) -> bool:
+        return not self.needles or any(needle in content for needle in self.needles)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         raise NotImplementedError

@@ -1,0 +1,55 @@
+"""The text pre-filter is an optimisation only: with and without it, every finding and every fix
+is the same, on all fixtures, the examples and a generated corpus."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from nbfix.config import Settings, selected_rules
+from nbfix.discovery import discover
+from nbfix.engine import Linter, project_index
+from nbfix.parsing import parse
+from nbfix.registry import all_rules
+from nbfix.rule import Priority
+from nbfix.source import read_source
+
+
+def outcomes(paths: list[Path], prefilter: bool) -> list[tuple]:
+    sources = [read_source(p, p.name) for p in paths]
+    trees = {s.path: parse(s.content) for s in sources}
+    index = project_index((s.path.as_posix(), trees[s.path], s.content) for s in sources)
+    rules = [rule() for rule in all_rules()]
+    linter = Linter(rules, {}, index, unsafe_fixes=True, prefilter=prefilter)
+    result = []
+    for source in sources:
+        file = linter.run(source, trees[source.path], fix=True, ignored=set())
+        result.append((source.path, file.new_content, file.error, [(i.line, i.finding) for i in file.remaining]))
+    return result
+
+
+def generated_corpus(root: Path) -> list[Path]:
+    spec = importlib.util.spec_from_file_location("bench_check", ROOT / "benchmarks" / "bench_check.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_check"] = bench  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    return bench.write_corpus(root, 0.3, seed=7)
+
+
+@pytest.mark.parametrize("where", ["fixtures", "examples", "generated"])
+def test_same_results_with_and_without_the_prefilter(where, tmp_path):
+    if where == "generated":
+        paths = generated_corpus(tmp_path)
+    else:
+        paths = discover([FIXTURES if where == "fixtures" else ROOT / "examples"], Settings(root=ROOT)).files
+    assert len(paths) >= 4
+    assert outcomes(paths, prefilter=True) == outcomes(paths, prefilter=False)
+
+
+def test_every_rule_declares_what_it_cannot_fire_without():
+    assert all(rule.needles for rule in all_rules())
+    assert {r.code for r in selected_rules(Settings(priority=Priority.LOW))} <= {r.code for r in all_rules()}
