@@ -37,6 +37,7 @@ FormatOpt = typer.Option(
 )
 OutputOpt = typer.Option(None, "--output-file", "-o", help="Write the findings to this file.")
 StatisticsOpt = typer.Option(False, "--statistics", help="Print counts per rule instead of findings.")
+JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: one per core for big runs).")
 PROGRESS_THRESHOLD = 50  # files; smaller runs finish before a bar would help
 
 
@@ -98,7 +99,7 @@ class _ProgressBar:
             self.bar.stop()
 
 
-def _run(paths, settings, fix: bool, decide=None):
+def _run(paths, settings, fix: bool, decide=None, jobs=None):
     import os
 
     from nbfix.config import selected_rules
@@ -107,7 +108,7 @@ def _run(paths, settings, fix: bool, decide=None):
     selected_rules(settings)  # an unknown selector is an error before any file is read
     progress = _ProgressBar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        return run(list(paths) if paths else [Path(".")], settings, fix, decide, progress)
+        return run(list(paths) if paths else [Path(".")], settings, fix, decide, progress, jobs)
     finally:
         if progress is not None:
             progress.close()
@@ -151,6 +152,7 @@ def check(
     output_format: str = FormatOpt,
     output_file: Optional[Path] = OutputOpt,
     statistics: bool = StatisticsOpt,
+    jobs: Optional[int] = JobsOpt,
 ) -> None:
     """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable)."""
 
@@ -159,7 +161,7 @@ def check(
 
         fmt = _check_format(output_format)
         settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
-        result = _run(paths, settings, fix=False)
+        result = _run(paths, settings, fix=False, jobs=jobs)
         if statistics:
             _emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
         else:
@@ -194,12 +196,13 @@ def diff(
     config: Optional[Path] = ConfigOpt,
     unsafe_fixes: Optional[bool] = UnsafeOpt,
     force_exclude: Optional[bool] = ForceExcludeOpt,
+    jobs: Optional[int] = JobsOpt,
 ) -> None:
     """Show the fixes as a unified diff (git apply accepts it); change nothing. Exit 1 if any."""
 
     def body():
         settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
-        raise typer.Exit(_show_diff(_run(paths, settings, fix=True)))
+        raise typer.Exit(_show_diff(_run(paths, settings, fix=True, jobs=jobs)))
 
     _guarded(body)
 
@@ -224,6 +227,7 @@ def apply(
         False, "--interactive", "-i", help="Show each fix and ask before applying it."
     ),
     show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
+    jobs: Optional[int] = JobsOpt,
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
 
@@ -242,7 +246,7 @@ def apply(
             from nbfix.runner import python_preview
 
             decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
-        result = _run(paths, settings, fix=True, decide=decide)
+        result = _run(paths, settings, fix=True, decide=decide, jobs=jobs)
         if dry_run:
             raise typer.Exit(_show_diff(result))
         written = fixed = 0

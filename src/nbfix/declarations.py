@@ -93,6 +93,7 @@ class ProjectIndex:
     enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
     templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
     extension_modules: set[str] = field(default_factory=set)  # NB_MODULE/PYBIND11_MODULE names
+    _exceptions: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)  # memo
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -136,6 +137,7 @@ class ProjectIndex:
                 known.extend(sig for sig in signatures if sig not in known)
             mine.templated_methods |= decl.templated_methods
             mine.fields.update(decl.fields)
+        self._exceptions.clear()
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
         self.enums.update(other.enums)
@@ -172,7 +174,10 @@ class ProjectIndex:
 
     def is_exception(self, name: str) -> bool:
         """Does class `name` derive from a standard exception, directly or through given classes?"""
-        return any(self.derives_from(name, base) for base in STD_EXCEPTIONS)
+        key = short_name(name)
+        if key not in self._exceptions:
+            self._exceptions[key] = any(STD_EXCEPTIONS.intersection(d.bases) for d in self.lineage(key))
+        return self._exceptions[key]
 
     def derives_from(self, name: str, base: str) -> bool:
         """Does class `name` derive from `base` (short names), directly or through given classes?"""

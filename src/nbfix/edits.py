@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -43,6 +44,7 @@ def indentation_at(content: bytes, offset: int) -> str:
     return prefix if not prefix.strip() else " " * len(prefix)
 
 
+@lru_cache(maxsize=16)
 def indent_unit(content: bytes) -> str:
     """One level of indentation in this file: a tab, or the smallest common step of spaces."""
     tabs = spaces = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator, Literal
 
 from tree_sitter import Node, Tree
@@ -211,7 +212,7 @@ class ClassBinding:
     variable: str | None = None
     extra_types: tuple[str, ...] = ()  # further template arguments: bases, trampolines, holders
 
-    @property
+    @cached_property
     def short_type(self) -> str:
         """`ns::Outer::T<int>` -> `T`: how declarations index it."""
         return declarations.short_name(self.cpp_type)
@@ -344,7 +345,15 @@ class BindingModel:
 
     def bindings_of(self, cls: ClassBinding) -> list[Binding]:
         """Every binding in this file on the same C++ class, wherever its class_ object came from."""
-        return [b for b in self.bindings if isinstance(b.owner, ClassBinding) and b.owner.short_type == cls.short_type]
+        return self._by_class.get(cls.short_type, [])
+
+    @cached_property
+    def _by_class(self) -> dict[str, list[Binding]]:
+        grouped: dict[str, list[Binding]] = {}
+        for binding in self.bindings:
+            if isinstance(binding.owner, ClassBinding):
+                grouped.setdefault(binding.owner.short_type, []).append(binding)
+        return grouped
 
     def classes_with(self, python_name: str) -> list[ClassBinding]:
         return [b.owner for b in self.bindings if b.python_name == python_name and isinstance(b.owner, ClassBinding)]
@@ -809,11 +818,27 @@ def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     facts = ProjectIndex()
     facts.registered_exceptions = registered_exceptions(content)
     facts.extension_modules = {m[1].decode() for m in _EXTENSION.finditer(content)}
-    if b"__repr__" not in content:
-        return facts
-    model = build_model(tree, content, facts)
-    facts.reprs.update(c.short_type for c in model.classes_with("__repr__"))
+    if b"__repr__" in content:
+        facts.reprs = repr_classes(tree, content)
     return facts
+
+
+def repr_classes(tree: Tree, content: bytes) -> set[str]:
+    """Classes this file binds `__repr__` for: only those calls' owners are resolved, not the
+    whole model (this runs for every file before any rule does)."""
+    text = content.decode("utf-8")
+    found_captures = file_captures(tree.root_node)
+    builder = _Builder(tree, text, detect_dialect(found_captures, text))
+    builder.module_parameters(found_captures)
+    builder.collect_variables()
+    found = set()
+    for match in matches(_BINDING_QUERY, tree.root_node):
+        args = [a for a in match["args"][0].named_children if a.type != "comment"]
+        if node_text(match["method"][0]) == "def" and args and string_value(args[0]) == "__repr__":
+            owner = builder.resolve(match["object"][0])
+            if isinstance(owner, ClassBinding):
+                found.add(owner.short_type)
+    return found
 
 
 _INVOCATIONS = "(call_expression function: (identifier) @name arguments: (argument_list) @args) @call"
