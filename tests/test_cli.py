@@ -273,7 +273,7 @@ def test_apply_dry_run_prints_diff_and_writes_nothing(run, tmp_path):
     assert path.read_text() == sample(2)
     assert result.out == run("diff").out
     assert result.out.startswith("--- a/a.cpp\n+++ b/a.cpp\n")
-    assert result.out.count(f"+        .def(") == 2
+    assert result.out.count("+        .def(") == 2
     assert "Fixed" not in result.out
 
 

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from tree_sitter import Node
 
-from nbfix.declarations import STD_EXCEPTIONS, ProjectIndex, short_name
+from nbfix.declarations import ProjectIndex, short_name
 from nbfix.edits import indent_unit, line_indent, newline_of
 from nbfix.model import node_text, registered_exceptions, squash
 from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety

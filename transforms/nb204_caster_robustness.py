@@ -7,7 +7,7 @@ from typing import Iterator
 from tree_sitter import Node
 
 from nbfix.edits import indent_unit, line_indent, newline_of
-from nbfix.model import code_text, node_text
+from nbfix.model import code_text, inside_try, node_text
 from nbfix.parsing import captures, matches
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
@@ -119,15 +119,6 @@ def function_name(function: Node) -> str | None:
         declarator = declarator.child_by_field_name("declarator")
     name = declarator.child_by_field_name("declarator") if declarator is not None else None
     return node_text(name) if name is not None else None
-
-
-def inside_try(node: Node, stop: Node) -> bool:
-    current = node.parent
-    while current is not None and current != stop:
-        if current.type == "try_statement":
-            return True
-        current = current.parent
-    return False
 
 
 def wrap_in_try(content: bytes, function: Node, body: Node) -> Edit:

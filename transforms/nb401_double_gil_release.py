@@ -7,7 +7,7 @@ from typing import Iterator
 from tree_sitter import Node
 
 from nbfix.edits import remove_statement
-from nbfix.model import Binding, BindingModel
+from nbfix.model import BindingModel
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
 

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from tree_sitter import Node
 
-from nbfix.model import code_text, node_text
+from nbfix.model import code_text, inside_try, node_text
 from nbfix.parsing import captures
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
@@ -103,13 +103,3 @@ def cast_target(call: Node, item: str, dialect) -> str | None:
         return match["type"]
     return None
 
-
-def inside_try(node: Node, stop: Node | None = None) -> bool:
-    current = node.parent
-    while current is not None and current != stop:
-        if current.type == "try_statement":
-            return True
-        if current.type in ("function_definition", "lambda_expression"):
-            return False
-        current = current.parent
-    return False

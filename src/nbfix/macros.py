@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from nbfix.parsing import captures, error_regions, parse
+from nbfix.parsing import captures, error_regions
 from nbfix.rule import Edit, FileEdit, Finding, Fix
 
 if TYPE_CHECKING:
@@ -125,7 +125,3 @@ def backslash_column(content: bytes, node: Node) -> int | None:
     lines = content[node.start_byte:node.end_byte].split(b"\n")
     columns = {len(line.rstrip(b"\r").decode("utf-8", "replace")) - 1 for line in lines if line.rstrip(b"\r").endswith(b"\\")}
     return columns.pop() if len(columns) == 1 else None
-
-
-def parse_snippet(macro: MacroBody):
-    return parse(macro.snippet)

@@ -794,6 +794,18 @@ def _descendants(node: Node) -> Iterator[Node]:
         stack.extend(reversed(current.children))
 
 
+def inside_try(node: Node, stop: Node | None = None) -> bool:
+    """Is `node` inside a `try` block, looking up to `stop` or the enclosing function?"""
+    current = node.parent
+    while current is not None and current != stop:
+        if current.type == "try_statement":
+            return True
+        if current.type in ("function_definition", "lambda_expression"):
+            return False
+        current = current.parent
+    return False
+
+
 def squash_type(text: str) -> str:
     return " ".join(text.split())
 
