@@ -244,7 +244,9 @@ def test_apply_leaves_untouched_files_byte_identical(run, tmp_path):
     for p, (data, mtime) in before.items():
         assert p.read_bytes() == data
         assert p.stat().st_mtime_ns == mtime
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.cpp", "dirty.cpp", "other.hpp"]
+    # Nothing else written next to them but nbfix's own cache folder, which ignores itself in git.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".nbfix_cache", "clean.cpp", "dirty.cpp", "other.hpp"]
+    assert (tmp_path / ".nbfix_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o755, 0o600])

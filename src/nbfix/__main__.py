@@ -1,3 +1,3 @@
-from nbfix.cli import main
+from nbfix.entry import main
 
 main()

@@ -8,9 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from nbfix import __version__
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from nbfix import __version__, commands
+from nbfix.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 
 app = typer.Typer(
     name="nbfix",
@@ -38,106 +37,11 @@ FormatOpt = typer.Option(
 OutputOpt = typer.Option(None, "--output-file", "-o", help="Write the findings to this file.")
 StatisticsOpt = typer.Option(False, "--statistics", help="Print counts per rule instead of findings.")
 JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: one per core for big runs).")
-PROGRESS_THRESHOLD = 50  # files; smaller runs finish before a bar would help
+NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor write .nbfix_cache/.")
 
 
-def _fail(message: str) -> typer.Exit:
-    print(f"nbfix: error: {message}", file=sys.stderr)
-    return typer.Exit(EXIT_ERROR)
-
-
-def _split(values: Optional[List[str]]) -> tuple[str, ...] | None:
-    if values is None:
-        return None
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def _settings(config, select, ignore, priority, unsafe, force_exclude=None):
-    from nbfix.config import load_settings, parse_priority
-
-    settings = load_settings(config)
-    ignored = _split(ignore)
-    return settings.with_overrides(
-        select=_split(select),
-        ignore=(settings.ignore + ignored) if ignored else None,
-        priority=parse_priority(priority) if priority is not None else None,
-        unsafe_fixes=unsafe,
-        force_exclude=force_exclude,
-    )
-
-
-def _check_format(output_format: str) -> str:
-    from nbfix.output import FORMATS
-
-    if output_format not in FORMATS:
-        raise _fail(f"unknown output format '{output_format}' (use {', '.join(FORMATS)})")
-    return output_format
-
-
-class _ProgressBar:
-    """A rich progress bar on stderr, only for big runs on a terminal (never in pipes or CI)."""
-
-    def __init__(self) -> None:
-        self.bar = None
-        self.task = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if total < PROGRESS_THRESHOLD:
-                return
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("Checking", total=total)
-        step = max(1, total // 100)
-        self.bar.update(self.task, completed=done, refresh=done % step == 0 or done == total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-def _run(paths, settings, fix: bool, decide=None, jobs=None):
-    import os
-
-    from nbfix.config import selected_rules
-    from nbfix.runner import run
-
-    selected_rules(settings)  # an unknown selector is an error before any file is read
-    progress = _ProgressBar() if sys.stderr.isatty() and not os.environ.get("CI") else None
-    try:
-        return run(list(paths) if paths else [Path(".")], settings, fix, decide, progress, jobs)
-    finally:
-        if progress is not None:
-            progress.close()
-
-
-def _emit(text: str, output_file: Optional[Path]) -> None:
-    if output_file is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise _fail(f"{output_file}: cannot write ({exc.strerror or exc})") from None
-
-
-def _print_errors(errors: list[str]) -> None:
-    for error in errors:
-        print(f"nbfix: error: {error}", file=sys.stderr)
-
-
-def _guarded(body):
-    """Turn configuration and plugin errors into one line on stderr and exit code 2."""
-    from nbfix.config import ConfigError
-    from nbfix.registry import RegistryError
-
-    try:
-        return body()
-    except (ConfigError, RegistryError) as exc:
-        raise _fail(str(exc)) from None
+def _exit(code: int) -> typer.Exit:
+    return typer.Exit(code)
 
 
 @app.command()
@@ -153,24 +57,13 @@ def check(
     output_file: Optional[Path] = OutputOpt,
     statistics: bool = StatisticsOpt,
     jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable)."""
-
-    def body():
-        from nbfix.output import render, statistics as statistics_table
-
-        fmt = _check_format(output_format)
-        settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
-        result = _run(paths, settings, fix=False, jobs=jobs)
-        if statistics:
-            _emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
-        else:
-            _emit(render(fmt, result.files, settings.unsafe_fixes), output_file)
-        _print_errors(result.errors)
-        code = EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
-        raise typer.Exit(code)
-
-    _guarded(body)
+    raise _exit(commands.check(
+        paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
+        statistics, jobs, no_cache, progress=commands.progress_bar(),
+    ))
 
 
 def _show_diff(result) -> int:
@@ -183,7 +76,7 @@ def _show_diff(result) -> int:
         sys.stdout.write(colourise(text) if colour else text)
     fixed = sum(len(f.fixed) for f in changed)
     print(f"Would fix {plural(fixed, 'finding')} in {plural(len(changed), 'file')}.", file=sys.stderr)
-    _print_errors(result.errors)
+    commands.print_errors(result.errors)
     return EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN
 
 
@@ -197,14 +90,16 @@ def diff(
     unsafe_fixes: Optional[bool] = UnsafeOpt,
     force_exclude: Optional[bool] = ForceExcludeOpt,
     jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Show the fixes as a unified diff (git apply accepts it); change nothing. Exit 1 if any."""
 
-    def body():
-        settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
-        raise typer.Exit(_show_diff(_run(paths, settings, fix=True, jobs=jobs)))
+    def body() -> int:
+        settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        progress = commands.progress_bar()
+        return _show_diff(commands.run_paths(paths, settings, True, jobs=jobs, no_cache=no_cache, progress=progress))
 
-    _guarded(body)
+    raise _exit(commands.guarded(body))
 
 
 @app.command()
@@ -228,27 +123,30 @@ def apply(
     ),
     show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
     jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
 
-    def body():
+    def body() -> int:
         from nbfix.output import fixes_applied, render, statistics as statistics_table
         from nbfix.report import plural
         from nbfix.writer import WriteError, write_all, write_atomic
 
-        fmt = _check_format(output_format)
-        settings = _settings(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        fmt = commands.check_format(output_format)
+        settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
         decide = None
         if interactive:
             if not sys.stdin.isatty():
-                raise _fail("--interactive needs a terminal on standard input; use `nbfix diff` to review")
+                raise commands.UsageError("--interactive needs a terminal on standard input; use `nbfix diff` to review")
             from nbfix.review import Reviewer
             from nbfix.runner import python_preview
 
             decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
-        result = _run(paths, settings, fix=True, decide=decide, jobs=jobs)
+        result = commands.run_paths(
+            paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar()
+        )
         if dry_run:
-            raise typer.Exit(_show_diff(result))
+            return _show_diff(result)
         written = fixed = 0
         changed = [file for file in result.files if file.changed]
         if result.python_moves and result.errors:
@@ -274,19 +172,35 @@ def apply(
         if show_fixes:
             sys.stdout.write(fixes_applied(result.files))
         if statistics:
-            _emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
+            commands.emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
         else:
-            _emit(render(fmt, result.files, settings.unsafe_fixes, summary), output_file)
+            commands.emit(render(fmt, result.files, settings.unsafe_fixes, summary), output_file)
         if fmt not in ("text", "github") or statistics:
             print(summary, file=sys.stderr)
-        _print_errors(result.errors)
+        commands.print_errors(result.errors)
         if result.errors:
-            raise typer.Exit(EXIT_ERROR)
+            return EXIT_ERROR
         if result.remaining or (exit_non_zero_on_fix and written):
-            raise typer.Exit(EXIT_FINDINGS)
-        raise typer.Exit(EXIT_CLEAN)
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
 
-    _guarded(body)
+    raise _exit(commands.guarded(body))
+
+
+@app.command()
+def clean(config: Optional[Path] = ConfigOpt) -> None:
+    """Remove the cache (.nbfix_cache/ next to the configuration, or here)."""
+
+    def body() -> int:
+        from nbfix.cache import CACHE_DIR, clean as remove_cache
+        from nbfix.config import load_settings
+
+        root = load_settings(config).root
+        if remove_cache(root):
+            print(f"Removed {root / CACHE_DIR}.", file=sys.stderr)
+        return EXIT_CLEAN
+
+    raise _exit(commands.guarded(body))
 
 
 @app.command()
@@ -295,39 +209,41 @@ def rules(
 ) -> None:
     """List every rule: code, name, priority, fix safety."""
 
-    def body():
+    def body() -> int:
         from nbfix.registry import all_rules
 
         if markdown:
             from nbfix.docs import rule_reference
 
             sys.stdout.write(rule_reference(all_rules()))
-            return
+            return EXIT_CLEAN
         rows = [(r.code, r.name, r.priority.value, r.fix_safety.value, r.summary) for r in all_rules()]
         header = ("code", "name", "priority", "fix", "summary")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
         for row in [header, *rows]:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        return EXIT_CLEAN
 
-    _guarded(body)
+    raise _exit(commands.guarded(body))
 
 
 @app.command()
 def explain(rule: str = typer.Argument(..., help="A rule code or name, e.g. NB101.")) -> None:
     """Print a rule's documentation."""
 
-    def body():
+    def body() -> int:
         from nbfix.registry import all_rules
 
         matches = [r for r in all_rules() if rule.upper() == r.code or rule.lower() == r.name]
         if not matches:
             known = ", ".join(r.code for r in all_rules())
-            raise _fail(f"unknown rule '{rule}' (codes: {known})")
+            raise commands.UsageError(f"unknown rule '{rule}' (codes: {known})")
         r = matches[0]
         print(f"{r.code} ({r.name}) · priority {r.priority.value} · fix {r.fix_safety.value}\n")
         print(r.documentation())
+        return EXIT_CLEAN
 
-    _guarded(body)
+    raise _exit(commands.guarded(body))
 
 
 def _version(value: bool) -> None:
@@ -344,4 +260,7 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The console script lives in nbfix.entry; this stays for `python -m nbfix`."""
+    from nbfix.entry import main as entry_main
+
+    entry_main()

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
-from tree_sitter import Node, Tree
-
-from nbfix.parsing import captures
+if TYPE_CHECKING:  # facts are merged and cached without loading the parser
+    from tree_sitter import Node, Tree
 
 _QUERY = """
 (preproc_include path: (_) @include)
@@ -247,6 +246,8 @@ def parameter(node: Node):
 
 def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
     index = ProjectIndex()
+    from nbfix.parsing import captures
+
     found = captures(_QUERY, tree.root_node)
     if path is not None:
         index.includes[path] = [include_path(n) for n in found.get("include", [])]

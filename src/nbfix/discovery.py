@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
-
 from nbfix.config import DEFAULT_EXCLUDE, Settings
 
 
@@ -17,21 +15,27 @@ class Discovery:
     errors: list[str]  # one line each, e.g. a path that does not exist
 
 
+def _gitignore_spec(lines):
+    import pathspec  # only when there are patterns to match: start-up matters for one-file runs
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 class _Ignores:
     """The .gitignore files that apply below a folder, read once each."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.specs: dict[Path, pathspec.PathSpec | None] = {}
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(settings.exclude) if settings.exclude else None
+        self.specs: dict[Path, object | None] = {}
+        self.exclude = _gitignore_spec(settings.exclude) if settings.exclude else None
 
-    def _spec(self, folder: Path) -> pathspec.PathSpec | None:
+    def _spec(self, folder: Path):
         if folder not in self.specs:
             ignore_file = folder / ".gitignore"
             spec = None
             if self.settings.respect_gitignore and ignore_file.is_file():
                 try:
-                    spec = pathspec.GitIgnoreSpec.from_lines(ignore_file.read_text("utf-8", "replace").splitlines())
+                    spec = _gitignore_spec(ignore_file.read_text("utf-8", "replace").splitlines())
                 except OSError:
                     spec = None
             self.specs[folder] = spec

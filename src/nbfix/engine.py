@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -13,60 +12,12 @@ from nbfix.declarations import ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
 from nbfix.parsing import error_regions, parse
 from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
+from nbfix.result import FileResult, LineIndex, Located
 from nbfix.source import Source
 
 MAX_PASSES = 10
 # `nbfix: ignore[...]` anywhere inside a // or /* comment.
 _SUPPRESSION = re.compile(rb"(?://|/\*)[^\n]*?\bnbfix:\s*ignore(?:\[([^\]]*)\])?")
-
-
-@dataclass(frozen=True)
-class Located:
-    """A finding with its human position (1-based line and column, in characters)."""
-
-    finding: Finding
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-@dataclass
-class FileResult:
-    source: Source
-    remaining: list[Located] = field(default_factory=list)
-    fixed: list[Located] = field(default_factory=list)
-    new_content: bytes | None = None  # set when fixes changed the file
-    passes: list[tuple[Edit, ...]] = field(default_factory=list)  # the edits applied, pass by pass
-    error: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        return self.new_content is not None and self.new_content != self.source.content
-
-    @property
-    def content(self) -> bytes:
-        """The content the remaining findings refer to."""
-        return self.new_content if self.new_content is not None else self.source.content
-
-
-class LineIndex:
-    def __init__(self, content: bytes) -> None:
-        self.content = content
-        self.starts = [0] + [m.end() for m in re.finditer(rb"\n", content)]
-
-    def line_of(self, offset: int) -> int:
-        """0-based line holding a byte offset."""
-        return bisect.bisect_right(self.starts, offset) - 1
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = self.line_of(offset)
-        column = len(self.content[self.starts[line]:offset].decode("utf-8", "replace"))
-        return line + 1, column + 1
-
-    def line(self, number: int) -> bytes:
-        end = self.starts[number + 1] if number + 1 < len(self.starts) else len(self.content)
-        return self.content[self.starts[number]:end]
 
 
 def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:

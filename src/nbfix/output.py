@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Iterable
 
 from nbfix import __version__
-from nbfix.engine import FileResult, LineIndex, Located
+from nbfix.result import FileResult, LineIndex, Located
 from nbfix.registry import all_rules
 from nbfix.report import check_summary, finding_line, plural
 from nbfix.rule import Priority, Safety

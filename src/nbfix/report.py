@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from nbfix.engine import FileResult, Located
+from nbfix.result import FileResult, Located
 from nbfix.rule import Safety
 
 _COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}

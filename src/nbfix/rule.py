@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
-from tree_sitter import Node
-
 from nbfix.source import Source
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from nbfix.model import BindingModel
 
 
@@ -160,6 +159,8 @@ class Rule:
 
     @classmethod
     def documentation(cls) -> str:
+        import inspect
+
         return inspect.cleandoc(cls.__doc__ or "")
 
     def finding(self, node: Node, message: str, fix: Fix | None = None) -> Finding:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pathspec
-
+from nbfix.cache import Cache, canonical, digest
 from nbfix.config import Settings, codes_for, selected_rules
 from nbfix.declarations import ProjectIndex
 from nbfix.discovery import discover
-from nbfix.engine import Decide, FileResult, Linter, project_index
-from nbfix.parsing import parse
-from nbfix.source import Source, SourceError, display_path, read_source
+from nbfix.result import FileResult
+from nbfix.source import SourceError, display_path, read_source
+
+if TYPE_CHECKING:  # the parser and the rules load only when a file has to be parsed
+    from tree_sitter import Tree
+
+    from nbfix.engine import Decide, Linter
 
 
 @dataclass
@@ -28,7 +31,11 @@ class RunResult:
         return sum(len(f.remaining) for f in self.files)
 
 
-def _per_file_ignores(settings: Settings) -> list[tuple[pathspec.PathSpec, set[str]]]:
+def _per_file_ignores(settings: Settings) -> list:
+    if not settings.per_file_ignores:
+        return []
+    import pathspec
+
     return [
         (pathspec.GitIgnoreSpec.from_lines([pattern]), codes_for(selectors))
         for pattern, selectors in settings.per_file_ignores.items()
@@ -41,22 +48,35 @@ PARALLEL_MIN_BYTES = 500_000
 PARALLEL_MIN_FILES = 4
 
 
-def _ignored_codes(source: Source, settings: Settings, ignores) -> set[str]:
+def _ignored_codes(path: Path, settings: Settings, ignores) -> set[str]:
     try:
-        relative = source.path.relative_to(settings.root).as_posix()
+        relative = path.relative_to(settings.root).as_posix()
     except ValueError:
-        relative = source.path.as_posix()
+        relative = path.as_posix()
     return {code for spec, codes in ignores if spec.match_file(relative) for code in codes}
 
 
-def workers_for(sources: list[Source], jobs: int | None) -> int:
+def workers_for(sizes: list[int], jobs: int | None) -> int:
     """How many processes: `jobs` if given, else one per core for big runs, else 1."""
     if jobs is not None:
         return max(1, jobs)
-    size = sum(len(s.raw) for s in sources)
-    if size < PARALLEL_MIN_BYTES or len(sources) < PARALLEL_MIN_FILES:
+    if sum(sizes) < PARALLEL_MIN_BYTES or len(sizes) < PARALLEL_MIN_FILES:
         return 1
-    return max(1, min(os.cpu_count() or 1, len(sources)))
+    return max(1, min(os.cpu_count() or 1, len(sizes)))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when the file is read
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    display: str
+    ignored: frozenset[str]
 
 
 def run(
@@ -66,24 +86,32 @@ def run(
     decide: Decide | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
+    use_cache: bool = True,
+    keep_content: bool = True,
 ) -> RunResult:
-    rules = [rule() for rule in selected_rules(settings)]
+    """Two passes over the files: gather each file's facts (merged into one project index), then
+    lint each file against that index. `keep_content=False` drops file contents from results that
+    do not need them (line-based output of `check`), so memory stays flat on big trees."""
+    rules = selected_rules(settings)
     ignores = _per_file_ignores(settings)
     found = discover(paths, settings)
     result = RunResult(errors=list(found.errors))
-    sources: list[Source] = []
-    for path in found.files:
-        try:
-            sources.append(read_source(path, display_path(path)))
-        except SourceError as exc:
-            result.errors.append(str(exc))
-    workers = 1 if decide is not None else workers_for(sources, jobs)
-    work = [(source, _ignored_codes(source, settings, ignores)) for source in sources]
+    jobs_ = [Job(p, display_path(p), frozenset(_ignored_codes(p, settings, ignores))) for p in found.files]
+    sizes = [_size(p) for p in found.files]
+    cache = None
+    if use_cache and decide is None:
+        settings_text = canonical((settings.unsafe_fixes, settings.rule_options))
+        cache = Cache.for_run(settings.root, settings_text, [rule.code for rule in rules])
+    work = FileWork(settings, cache, fix, keep_content, keep_trees=sum(sizes) <= KEEP_TREES_BYTES)
+    workers = 1 if decide is not None else workers_for(sizes, jobs)
     if workers > 1:
-        files = _run_parallel(work, settings, fix, workers, progress)
+        files = _run_parallel(jobs_, work, workers, progress)
     else:
-        files = _run_serial(work, rules, settings, fix, decide, progress)
+        files = _run_serial(jobs_, work, decide, progress)
     for file_result in files:
+        if isinstance(file_result, str):
+            result.errors.append(file_result)
+            continue
         if file_result.error:
             result.errors.append(f"{file_result.source.display}: {file_result.error}")
         result.files.append(file_result)
@@ -94,56 +122,162 @@ def run(
     return result
 
 
-def _run_serial(work, rules, settings: Settings, fix: bool, decide, progress) -> list[FileResult]:
-    """One process: each file is parsed once; its tree is freed as soon as the file is done."""
-    trees = {source.path: parse(source.content) for source, _ in work}
-    index = project_index((s.path.as_posix(), trees[s.path], s.content) for s, _ in work)
-    linter = Linter(rules, settings.rule_options, index, settings.unsafe_fixes)
+# Serial runs up to this much source parse each file once: the facts pass keeps its trees
+# (about 20x the source in memory) for the lint pass. Bigger runs parse again, so memory stays flat.
+KEEP_TREES_BYTES = 2_000_000
+
+
+class FileWork:
+    """The per-file steps of a run, the same in this process and in worker processes."""
+
+    def __init__(self, settings: Settings, cache: Cache | None, fix: bool, keep_content: bool, keep_trees: bool):
+        self.settings = settings
+        self.cache = cache
+        self.fix = fix
+        self.keep_content = keep_content
+        self.keep_trees = keep_trees
+        self.trees: dict[Path, Tree] = {}
+        self.linter: Linter | None = None  # made on the first file the cache does not answer
+        self.index = ProjectIndex()
+        self.project = ""  # digest of the merged project index (part of every result key)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "trees": {}, "linter": None, "index": ProjectIndex()}
+
+    def facts(self, job: Job) -> tuple[ProjectIndex, str] | None:
+        """The file's declarations and binding facts, with a digest of them (with a cache only);
+        None if the file cannot be read: the lint pass says why."""
+        try:
+            source = read_source(job.path, job.display)
+        except SourceError:
+            return None
+        posix, content = job.path.as_posix(), source.content
+        key = Cache.facts_key(posix, content) if self.cache else ""
+        found = self.cache.load(key) if self.cache else None
+        if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], ProjectIndex):
+            return found
+        from nbfix.engine import project_index
+        from nbfix.parsing import parse
+
+        tree = parse(content)
+        facts = project_index([(posix, tree, content)])
+        if self.keep_trees:
+            self.trees[job.path] = tree
+        if not self.cache:
+            return facts, ""
+        entry = (facts, digest(canonical(facts)))
+        self.cache.store(key, entry)
+        return entry
+
+    def start_lint(self, index: ProjectIndex, project: str) -> None:
+        self.index = index
+        self.project = project
+
+    def _linter(self) -> Linter:
+        if self.linter is None:
+            from nbfix.engine import Linter
+
+            rules = [rule() for rule in selected_rules(self.settings)]
+            self.linter = Linter(rules, self.settings.rule_options, self.index, self.settings.unsafe_fixes)
+        return self.linter
+
+    def lint(self, job: Job, decide: Decide | None = None) -> FileResult | str:
+        """The file's result, or its one-line read error."""
+        try:
+            source = read_source(job.path, job.display)
+        except SourceError as exc:
+            return str(exc)
+        tree = self.trees.pop(job.path, None)
+        key = ""
+        if self.cache:
+            key = self.cache.result_key(job.path.as_posix(), source.content, self.fix, set(job.ignored), self.project)
+            cached = self.cache.load(key)
+            if isinstance(cached, dict):
+                return self._slim(FileResult(source, **cached))
+        file_result = self._linter().run(source, tree, self.fix, set(job.ignored), decide)
+        if self.cache:
+            stored = {name: getattr(file_result, name) for name in _RESULT_FIELDS}
+            self.cache.store(key, stored)
+        return self._slim(file_result)
+
+    def _slim(self, file_result: FileResult) -> FileResult:
+        if self.keep_content or file_result.new_content is not None:
+            return file_result
+        file_result.source = replace(file_result.source, raw=b"", bom=b"")
+        return file_result
+
+
+_RESULT_FIELDS = ("remaining", "fixed", "new_content", "passes", "error")
+
+
+class _Merged:
+    """The project index, merged in file order, and a digest of what went into it."""
+
+    def __init__(self) -> None:
+        self.index = ProjectIndex()
+        self.digests: list[str] = []
+
+    def add(self, found: tuple[ProjectIndex, str] | None) -> None:
+        if found is not None:
+            self.index.merge(found[0])
+            self.digests.append(found[1])
+
+    @property
+    def digest(self) -> str:
+        return digest(*self.digests)
+
+
+def _run_serial(jobs: list[Job], work: FileWork, decide, progress) -> list[FileResult | str]:
+    merged = _Merged()
+    for job in jobs:
+        merged.add(work.facts(job))
+    work.start_lint(merged.index, merged.digest)
     files = []
-    for source, ignored in work:
-        files.append(linter.run(source, trees.pop(source.path), fix, ignored, decide))
+    for job in jobs:
+        files.append(work.lint(job, decide))
         if progress is not None:
-            progress(len(files), len(work))
+            progress(len(files), len(jobs))
     return files
 
 
-# Worker processes: the project index is gathered as small plain data per file and merged in the
-# parent; trees never cross processes, so each worker parses the files it lints.
-_worker_linter: Linter | None = None
+# Worker processes: facts travel as small plain data and are merged here; trees and file contents
+# stay in the workers, which read the files themselves.
+_worker: FileWork | None = None
 
 
-def _file_facts(item: tuple[str, bytes]) -> ProjectIndex:
-    path, content = item
-    return project_index([(path, parse(content), content)])
+def _start_worker(work: FileWork, index: ProjectIndex | None, project: str) -> None:
+    global _worker
+    _worker = work
+    if index is not None:
+        work.start_lint(index, project)
 
 
-def _start_worker(settings: Settings, index: ProjectIndex) -> None:
-    global _worker_linter
-    rules = [rule() for rule in selected_rules(settings)]
-    _worker_linter = Linter(rules, settings.rule_options, index, settings.unsafe_fixes)
+def _facts_in_worker(job: Job) -> tuple[ProjectIndex, str] | None:
+    assert _worker is not None
+    return _worker.facts(job)
 
 
-def _lint_in_worker(item: tuple[Source, set[str], bool]) -> FileResult:
-    source, ignored, fix = item
-    assert _worker_linter is not None
-    return _worker_linter.run(source, None, fix, ignored)
+def _lint_in_worker(job: Job) -> FileResult | str:
+    assert _worker is not None
+    return _worker.lint(job)
 
 
-def _run_parallel(work, settings: Settings, fix: bool, workers: int, progress) -> list[FileResult]:
+def _run_parallel(jobs: list[Job], work: FileWork, workers: int, progress) -> list[FileResult | str]:
     from concurrent.futures import ProcessPoolExecutor
 
-    index = ProjectIndex()
-    with ProcessPoolExecutor(workers) as pool:
-        chunk = max(1, len(work) // (workers * 8))
-        for facts in pool.map(_file_facts, [(s.path.as_posix(), s.content) for s, _ in work], chunksize=chunk):
-            index.merge(facts)
-    files: list[FileResult] = []
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(settings, index)) as pool:
-        items = [(source, ignored, fix) for source, ignored in work]
-        for file_result in pool.map(_lint_in_worker, items, chunksize=chunk):  # input order: deterministic
+    work.keep_trees = False
+    chunk = max(1, min(16, len(jobs) // (workers * 8)))
+    merged = _Merged()
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(work, None, "")) as pool:
+        for found in pool.map(_facts_in_worker, jobs, chunksize=chunk):
+            merged.add(found)
+    files: list[FileResult | str] = []
+    initargs = (work, merged.index, merged.digest)
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=initargs) as pool:
+        for file_result in pool.map(_lint_in_worker, jobs, chunksize=chunk):  # input order: deterministic
             files.append(file_result)
             if progress is not None:
-                progress(len(files), len(work))
+                progress(len(files), len(jobs))
     return files
 
 

@@ -1,0 +1,165 @@
+"""`.nbfix_cache/`: what nbfix learnt about each file, so unchanged trees are not parsed again.
+
+Two kinds of entries, one file each, written atomically (parallel runs may share the folder):
+
+- facts: the file's declarations and binding facts, keyed on its path and content;
+- results: its findings (and fixed content), keyed on its path and content, the effective
+  settings, the rule set, nbfix's own code and the merged facts of every file of the run (a rule
+  may look at a class declared elsewhere, so a change of those facts re-lints every file).
+
+Entries are pickles of nbfix's own data classes; loading refuses anything else, so a planted
+cache file cannot run code. A cache that cannot be read or written is skipped silently: it only
+ever saves time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from nbfix import __version__
+
+CACHE_DIR = ".nbfix_cache"
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by nbfix.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def canonical(value: Any) -> str:
+    """A text for `value` that does not depend on set order or hash seeds (for keys)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        inner = ",".join(
+            f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value) if f.compare
+        )
+        return f"{type(value).__name__}({inner})"
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, Path):
+        return repr(value.as_posix())
+    return repr(value)
+
+
+def _code_fingerprint() -> str:
+    """nbfix's own code and the parser it runs: any edit or upgrade changes this."""
+    import tree_sitter
+    import tree_sitter_cpp
+
+    import nbfix
+    import nbfix_transforms
+
+    stats = []
+    for package in (nbfix, nbfix_transforms):
+        folder = Path(package.__file__).parent
+        for path in sorted(folder.glob("*.py")):
+            info = path.stat()
+            stats.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    for module in (tree_sitter, tree_sitter_cpp):
+        stats.append(f"{module.__name__}:{getattr(module, '__version__', '')}:{Path(module.__file__).parent}")
+        for binary in sorted(Path(module.__file__).parent.glob("*.so")) + sorted(
+            Path(module.__file__).parent.glob("*.pyd")
+        ):
+            info = binary.stat()
+            stats.append(f"{binary.name}:{info.st_size}:{info.st_mtime_ns}")
+    return digest(__version__, *stats)
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Only nbfix's data classes and plain containers: a planted entry cannot run code."""
+
+    _BUILTINS = {"set", "frozenset", "list", "dict", "tuple", "bytes", "str", "int", "bool"}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in self._BUILTINS:
+            return super().find_class(module, name)
+        if module.split(".")[0] in ("nbfix", "nbfix_transforms") and not name.startswith("_"):
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the nbfix cache")
+
+
+class Cache:
+    """One run's view of the cache folder; `run_key` covers settings, rules and nbfix itself."""
+
+    def __init__(self, folder: Path, run_key: str) -> None:
+        self.folder = folder
+        self.run_key = run_key
+        self.entries = folder / __version__
+        self.writable = True
+
+    @classmethod
+    def for_run(cls, root: Path, settings_text: str, rule_codes: list[str]) -> Cache:
+        key = digest(_code_fingerprint(), settings_text, ",".join(rule_codes))
+        return cls(root / CACHE_DIR, key)
+
+    # ---- keys
+
+    @staticmethod
+    def facts_key(path: str, content: bytes) -> str:
+        return digest("facts", path, content)
+
+    def result_key(self, path: str, content: bytes, fix: bool, ignored: set[str], project: str) -> str:
+        return digest("result", self.run_key, path, content, str(fix), ",".join(sorted(ignored)), project)
+
+    # ---- entries
+
+    def load(self, key: str) -> Any | None:
+        try:
+            data = (self.entries / key[:2] / key).read_bytes()
+            return _SafeUnpickler(io.BytesIO(data)).load()
+        except Exception:  # missing, truncated, foreign or from another nbfix: recompute
+            return None
+
+    def store(self, key: str, value: Any) -> None:
+        if not self.writable:
+            return
+        try:
+            self._prepare()
+            folder = self.entries / key[:2]
+            folder.mkdir(exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, folder / key)
+        except OSError:
+            self.writable = False  # read-only tree: run on without a cache
+
+    def _prepare(self) -> None:
+        if self.entries.is_dir():
+            return
+        self.entries.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitignore", "# Created by nbfix.\n*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+            marker = self.folder / name
+            if not marker.exists():
+                marker.write_text(text, encoding="utf-8")
+
+
+def clean(root: Path) -> bool:
+    """Remove `root/.nbfix_cache`; True if there was one."""
+    folder = root / CACHE_DIR
+    if not folder.exists():
+        return False
+    shutil.rmtree(folder)
+    return True

@@ -1,0 +1,181 @@
+"""What `nbfix check` does once its arguments are known, shared by the typer CLI and the
+quick start-up path (neither typer nor rich is imported here)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+LINE_FORMATS = ("text", "concise", "github")  # output formats that need no file contents
+
+
+class UsageError(Exception):
+    """A bad option, configuration or plugin: one line on stderr, exit code 2."""
+
+
+def fail(message: str) -> int:
+    print(f"nbfix: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def split(values: Optional[Sequence[str]]) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def settings_for(config, select, ignore, priority, unsafe, force_exclude=None):
+    from nbfix.config import load_settings, parse_priority
+
+    settings = load_settings(config)
+    ignored = split(ignore)
+    return settings.with_overrides(
+        select=split(select),
+        ignore=(settings.ignore + ignored) if ignored else None,
+        priority=parse_priority(priority) if priority is not None else None,
+        unsafe_fixes=unsafe,
+        force_exclude=force_exclude,
+    )
+
+
+def check_format(output_format: str) -> str:
+    from nbfix.output import FORMATS
+
+    if output_format not in FORMATS:
+        raise UsageError(f"unknown output format '{output_format}' (use {', '.join(FORMATS)})")
+    return output_format
+
+
+PROGRESS_THRESHOLD = 50  # files; smaller runs finish before a bar would help
+
+
+class ProgressBar:
+    """A rich progress bar on stderr for big runs (rich is imported only when one is shown)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < PROGRESS_THRESHOLD:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("Checking", total=total)
+        step = max(1, total // 100)
+        self.bar.update(self.task, completed=done, refresh=done % step == 0 or done == total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def progress_bar() -> ProgressBar | None:
+    """Only on a terminal, never in pipes or CI."""
+    return ProgressBar() if sys.stderr.isatty() and not os.environ.get("CI") else None
+
+
+def run_paths(paths, settings, fix: bool, decide=None, jobs=None, no_cache=False, keep_content=True, progress=None):
+    from nbfix.config import selected_rules
+    from nbfix.runner import run
+
+    selected_rules(settings)  # an unknown selector is an error before any file is read
+    try:
+        return run(
+            list(paths) if paths else [Path(".")], settings, fix, decide, progress, jobs,
+            use_cache=not no_cache, keep_content=keep_content,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def emit(text: str, output_file: Optional[Path]) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output_file}: cannot write ({exc.strerror or exc})") from None
+
+
+def print_errors(errors: list[str]) -> None:
+    for error in errors:
+        print(f"nbfix: error: {error}", file=sys.stderr)
+
+
+def guarded(body: Callable[[], int]) -> int:
+    """Configuration, plugin and usage errors become one line on stderr and exit code 2."""
+    from nbfix.config import ConfigError
+    from nbfix.registry import RegistryError
+
+    try:
+        return body()
+    except (ConfigError, RegistryError, UsageError) as exc:
+        return fail(str(exc))
+
+
+def check(
+    paths: Optional[Sequence[Path]] = None,
+    select: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    priority: Optional[str] = None,
+    config: Optional[Path] = None,
+    unsafe_fixes: Optional[bool] = None,
+    force_exclude: Optional[bool] = None,
+    output_format: str = "text",
+    output_file: Optional[Path] = None,
+    statistics: bool = False,
+    jobs: Optional[int] = None,
+    no_cache: bool = False,
+    progress=None,
+) -> int:
+    def body() -> int:
+        fmt = check_format(output_format)
+        settings = settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        line_based = statistics or fmt in LINE_FORMATS
+        result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=not line_based,
+                           progress=progress)
+        if statistics:
+            from nbfix.output import statistics as statistics_table
+
+            emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
+        else:
+            from nbfix.output import render
+
+            emit(render(fmt, result.files, settings.unsafe_fixes), output_file)
+        print_errors(result.errors)
+        return EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+
+    return guarded(body)
+
+
+def quick(argv: list[str]) -> int | None:
+    """`nbfix check [--force-exclude] [--no-cache] PATH...`, the pre-commit and editor call, run
+    without building the typer application. None: anything else, for the full CLI to handle."""
+    if not argv or argv[0] != "check" or os.environ.get("NBFIX_NO_QUICK"):
+        return None
+    flags = {"--force-exclude": "force_exclude", "--no-cache": "no_cache"}
+    options: dict[str, bool] = {}
+    paths: list[Path] = []
+    only_paths = False
+    for arg in argv[1:]:
+        if only_paths or not arg.startswith("-"):
+            if not arg:
+                return None
+            paths.append(Path(arg))
+        elif arg == "--":
+            only_paths = True
+        elif arg in flags:
+            options[flags[arg]] = True
+        else:
+            return None
+    return check(paths or None, progress=progress_bar(), **options)

@@ -1,0 +1,209 @@
+"""`.nbfix_cache/`: an unchanged tree is not parsed again, and every change that matters (a file,
+a file another file depends on, a setting, the rule set, nbfix itself) is seen."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import nbfix.cache
+import nbfix.parsing
+from conftest import nbfix_executable
+from nbfix.cache import CACHE_DIR
+from nbfix.config import Settings
+from nbfix.runner import run
+
+HEADER = """\
+#pragma once
+struct Child { int v; };
+struct Tree {
+    Child *root();
+    int size() const;
+};
+"""
+BINDING = """\
+#include <nanobind/nanobind.h>
+#include "tree.h"
+namespace nb = nanobind;
+NB_MODULE(ext, m) {
+    nb::class_<Child>(m, "Child");
+    nb::class_<Tree>(m, "Tree")
+        .def("root", &Tree::root, nb::rv_policy::reference)
+        .def("size", &Tree::size);
+}
+"""
+REPR = """\
+#include <nanobind/nanobind.h>
+#include "tree.h"
+namespace nb = nanobind;
+void bind_reprs(nb::module_ &m) {
+    auto tree = nb::class_<Tree>(m, "TreeView");
+    tree.def("__repr__", [](const Tree &) { return "Tree()"; });
+}
+"""
+
+
+class ParseLog:
+    """Records what tree-sitter is asked to parse (the real parser does the work)."""
+
+    def __init__(self, parser) -> None:
+        self.parser = parser
+        self.contents: list[bytes] = []
+
+    def parse(self, content: bytes):
+        self.contents.append(content)
+        return self.parser.parse(content)
+
+    def parsed(self, path: Path) -> bool:
+        return path.read_bytes() in self.contents
+
+
+@pytest.fixture
+def parses(monkeypatch) -> ParseLog:
+    log = ParseLog(nbfix.parsing._parser())
+    monkeypatch.setattr(nbfix.parsing, "_parser", lambda: log)
+    return log
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    (tmp_path / "tree.h").write_text(HEADER)
+    (tmp_path / "bind.cpp").write_text(BINDING)
+    (tmp_path / "other.cpp").write_text(BINDING.replace("ext", "ext2").replace('"Tree"', '"Tree2"'))
+    return tmp_path
+
+
+def check(root: Path, fix: bool = False, use_cache: bool = True, **overrides):
+    settings = Settings(root=root).with_overrides(**overrides)
+    result = run([root], settings, fix, use_cache=use_cache)
+    return {
+        f.source.path.name: [(i.finding.code, i.line, i.column, i.finding.message) for i in f.remaining]
+        for f in result.files
+    }, result
+
+
+def codes(found: dict, name: str) -> list[str]:
+    return [code for code, *_ in found[name]]
+
+
+def test_unchanged_tree_is_not_parsed_again(project, parses):
+    cold, _ = check(project)
+    assert parses.contents and "NB101" in codes(cold, "bind.cpp")
+    parses.contents.clear()
+    warm, _ = check(project)
+    assert warm == cold
+    assert parses.contents == []
+
+
+def test_cache_folder_is_tagged_and_ignored_by_git(project):
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    check(project)
+    folder = project / CACHE_DIR
+    assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=project,
+                            capture_output=True, text=True, check=True).stdout
+    assert CACHE_DIR not in status and "bind.cpp" in status
+
+
+def test_a_changed_file_is_checked_again_and_only_it(project, parses):
+    check(project)
+    bind = project / "bind.cpp"
+    bind.write_text(BINDING.replace("nb::rv_policy::reference)", "nb::rv_policy::reference_internal)"))
+    parses.contents.clear()
+    found, _ = check(project)
+    assert "NB101" not in codes(found, "bind.cpp") and "NB101" in codes(found, "other.cpp")
+    assert parses.parsed(bind)
+    assert not parses.parsed(project / "other.cpp") and not parses.parsed(project / "tree.h")
+
+
+def test_a_change_in_what_other_files_see_rechecks_them(project, parses):
+    def repr_missing(found: dict) -> list[str]:
+        return [message.split('"')[1] for code, _, _, message in found["bind.cpp"] if code == "NB102"]
+
+    cold, _ = check(project)
+    assert repr_missing(cold) == ["Child", "Tree"]  # Tree has no __repr__ anywhere
+    (project / "reprs.cpp").write_text(REPR)  # now it has, in another file
+    found, _ = check(project)
+    assert repr_missing(found) == ["Child"]
+    assert found == check(project, use_cache=False)[0]
+    # A declaration change in the header: the method now returns by value, so NB101 is moot.
+    (project / "tree.h").write_text(HEADER.replace("Child *root();", "Child root();"))
+    found, _ = check(project)
+    assert "NB101" not in codes(found, "bind.cpp")
+    assert found == check(project, use_cache=False)[0]
+
+
+def test_settings_and_rule_selection_are_part_of_the_key(project):
+    everything, _ = check(project)
+    assert {"NB101", "NB102"} <= set(codes(everything, "bind.cpp"))
+    only, _ = check(project, select=("NB101",))
+    assert set(codes(only, "bind.cpp")) == {"NB101"}
+    ignored, _ = check(project, per_file_ignores={"bind.cpp": ("NB101",)})
+    assert "NB101" not in codes(ignored, "bind.cpp") and "NB101" in codes(ignored, "other.cpp")
+    assert check(project)[0] == everything
+
+
+def test_fix_results_are_kept_apart_from_check_results(project):
+    check(project)
+    _, result = check(project, fix=True)
+    changed = {f.source.path.name: f.new_content for f in result.files if f.changed}
+    assert b"nb::rv_policy::reference_internal)" in changed["bind.cpp"]
+
+
+def test_a_new_nbfix_version_or_changed_code_invalidates(project, parses, monkeypatch):
+    check(project)
+    parses.contents.clear()
+    monkeypatch.setattr(nbfix.cache, "__version__", "99.0")
+    check(project)
+    assert parses.parsed(project / "bind.cpp")
+
+    before = nbfix.cache._code_fingerprint()
+    rule_file = Path(nbfix.cache.__file__).resolve().parents[2] / "transforms" / "nb101_reference_lifetime.py"
+    info = rule_file.stat()
+    try:
+        os.utime(rule_file, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+        assert nbfix.cache._code_fingerprint() != before
+    finally:
+        os.utime(rule_file, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_foreign_or_broken_entries_are_never_loaded(project, tmp_path):
+    cold, _ = check(project)
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    entries = [p for p in (project / CACHE_DIR).rglob("*") if p.is_file() and p.parent.name != CACHE_DIR]
+    assert entries
+    for i, entry in enumerate(entries):
+        entry.write_bytes(pickle.dumps(Exploit()) if i % 2 else b"\x80\x05truncated")
+    assert check(project)[0] == cold
+    assert not marker.exists()
+
+
+def test_unwritable_cache_location_is_not_an_error(project):
+    (project / CACHE_DIR).write_text("not a folder")
+    found, result = check(project)
+    assert result.errors == [] and "NB101" in codes(found, "bind.cpp")
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([nbfix_executable(), *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_no_cache_flag_and_clean_command(project):
+    first = run_cli("check", "--no-cache", ".", cwd=project)
+    assert first.returncode == 1 and not (project / CACHE_DIR).exists()
+    cached = run_cli("check", ".", cwd=project)
+    assert cached.stdout == first.stdout and (project / CACHE_DIR / "CACHEDIR.TAG").exists()
+    again = run_cli("check", ".", cwd=project)
+    assert again.stdout == first.stdout
+    cleaned = run_cli("clean", cwd=project)
+    assert cleaned.returncode == 0 and not (project / CACHE_DIR).exists()
+    assert run_cli("clean", cwd=project).returncode == 0  # nothing to remove is fine
