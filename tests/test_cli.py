@@ -469,12 +469,36 @@ def test_python_dash_m_version(run, nbfix_cmd):
     assert run("--version").out == result.out
 
 
-def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
-    """`check` must not import libcst, nor nbfix's writer (apply) or doc generator (rules)."""
-    write(tmp_path / "one_file.cpp", sample(1))
-    result = run("check", "one_file.cpp", cmd=[sys.executable, "-X", "importtime", "-m", "nbfix"])
-    assert result.code == 1, result.err
+def _imports(run, *args) -> tuple[Result, list[str]]:
+    result = run(*args, cmd=[sys.executable, "-X", "importtime", "-m", "nbfix"])
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.err.splitlines() if "import time:" in line]
     assert "nbfix.runner" in imported  # -X importtime really reported nbfix's own modules
-    heavy = [name for name in imported if name.split(".")[0] == "libcst" or name in ("nbfix.writer", "nbfix.docs")]
-    assert heavy == []
+    return result, imported
+
+
+def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
+    """`check` imports neither typer, rich nor libcst, nor nbfix's writer (apply) or doc
+    generator (rules); with every file answered by the cache, not even the parser."""
+    write(tmp_path / "one_file.cpp", sample(1))
+    result, imported = _imports(run, "check", "one_file.cpp")
+    assert result.code == 1, result.err
+    heavy = {"libcst", "typer", "rich", "nbfix.writer", "nbfix.docs", "nbfix.cli"}
+    assert [name for name in imported if name in heavy or name.split(".")[0] in heavy] == []
+    assert "tree_sitter" in imported
+    again, imported = _imports(run, "check", "one_file.cpp")
+    assert again.out == result.out
+    loaded = {"tree_sitter", "pathspec", "importlib.metadata", "nbfix.model", "nbfix_transforms"}
+    assert [name for name in imported if name in loaded or name.split(".")[0] in loaded] == []
+
+
+def test_quick_check_path_matches_the_full_cli(run, tmp_path, clean_env):
+    """The start-up path for `check [--force-exclude] [--no-cache] PATH...` and typer's agree."""
+    write(tmp_path / "a.cpp", sample(2))
+    write(tmp_path / "sub" / "b.cpp", sample(1, "B"))
+    write(tmp_path / "broken.cpp", b"\xff\xfe not utf-8")
+    for args in (["check", "."], ["check", "--force-exclude", "--no-cache", "a.cpp", "sub", "missing.cpp"],
+                 ["check", "--", "a.cpp"]):
+        quick = run(*args)
+        full = run(*args, env={**clean_env, "NBFIX_NO_QUICK": "1"})
+        assert (quick.code, quick.out, quick.err) == (full.code, full.out, full.err), args
+        assert quick.code in (1, 2) and "NB101" in quick.out

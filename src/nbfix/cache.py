@@ -19,8 +19,6 @@ import hashlib
 import io
 import os
 import pickle
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,26 +60,19 @@ def canonical(value: Any) -> str:
 
 
 def _code_fingerprint() -> str:
-    """nbfix's own code and the parser it runs: any edit or upgrade changes this."""
-    import tree_sitter
-    import tree_sitter_cpp
-
-    import nbfix
-    import nbfix_transforms
+    """nbfix's own code and the parser it runs (found, not imported): any edit or upgrade of
+    them changes this."""
+    from importlib.util import find_spec
 
     stats = []
-    for package in (nbfix, nbfix_transforms):
-        folder = Path(package.__file__).parent
-        for path in sorted(folder.glob("*.py")):
-            info = path.stat()
-            stats.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
-    for module in (tree_sitter, tree_sitter_cpp):
-        stats.append(f"{module.__name__}:{getattr(module, '__version__', '')}:{Path(module.__file__).parent}")
-        for binary in sorted(Path(module.__file__).parent.glob("*.so")) + sorted(
-            Path(module.__file__).parent.glob("*.pyd")
-        ):
-            info = binary.stat()
-            stats.append(f"{binary.name}:{info.st_size}:{info.st_mtime_ns}")
+    for package in ("nbfix", "nbfix_transforms", "tree_sitter", "tree_sitter_cpp"):
+        spec = find_spec(package)
+        if spec is None or spec.origin is None:
+            continue
+        for path in sorted(Path(spec.origin).parent.iterdir()):
+            if path.suffix in (".py", ".so", ".pyd"):
+                info = path.stat()
+                stats.append(f"{package}/{path.name}:{info.st_size}:{info.st_mtime_ns}")
     return digest(__version__, *stats)
 
 
@@ -139,6 +130,8 @@ class Cache:
             self._prepare()
             folder = self.entries / key[:2]
             folder.mkdir(exist_ok=True)
+            import tempfile
+
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -156,10 +149,63 @@ class Cache:
                 marker.write_text(text, encoding="utf-8")
 
 
+def _environment_fingerprint() -> str:
+    """Where Python finds packages: installing or removing a rule plugin changes these folders."""
+    import sys
+
+    stats = []
+    here = os.getcwd()
+    for entry in sys.path:
+        if entry in ("", here):  # `python -m nbfix`: the project folder itself holds no plugins
+            continue
+        try:
+            stats.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            continue
+    return digest(*stats)
+
+
+class RunMemo:
+    """A whole `check` run, answered without loading the rules: its output for the same files
+    (by content), settings, options, working folder, nbfix code and installed packages."""
+
+    def __init__(self, cache: Cache, key: str) -> None:
+        self.cache = cache
+        self.key = key
+
+    @classmethod
+    def for_check(cls, settings: Any, paths: list[Path], options: str) -> RunMemo | None:
+        """None when the run cannot be memoised (missing or unreadable paths: say so afresh)."""
+        from nbfix.discovery import discover
+
+        found = discover(paths, settings)
+        if found.errors:
+            return None
+        parts = ["run", _code_fingerprint(), _environment_fingerprint(), str(Path.cwd()), canonical(settings), options]
+        for path in found.files:
+            try:
+                parts += [path.as_posix(), digest(path.read_bytes())]
+            except OSError:
+                return None
+        cache = Cache(settings.root / CACHE_DIR, "")
+        return cls(cache, digest(*parts))
+
+    def load(self) -> tuple[str, list[str], int] | None:
+        found = self.cache.load(self.key)
+        if isinstance(found, tuple) and len(found) == 3:
+            return found
+        return None
+
+    def store(self, text: str, errors: list[str], code: int) -> None:
+        self.cache.store(self.key, (text, list(errors), code))
+
+
 def clean(root: Path) -> bool:
     """Remove `root/.nbfix_cache`; True if there was one."""
     folder = root / CACHE_DIR
     if not folder.exists():
         return False
+    import shutil
+
     shutil.rmtree(folder)
     return True

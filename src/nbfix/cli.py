@@ -128,7 +128,8 @@ def apply(
     """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
 
     def body() -> int:
-        from nbfix.output import fixes_applied, render, statistics as statistics_table
+        from nbfix.output import fixes_applied, render
+        from nbfix.output import statistics as statistics_table
         from nbfix.report import plural
         from nbfix.writer import WriteError, write_all, write_atomic
 
@@ -192,7 +193,8 @@ def clean(config: Optional[Path] = ConfigOpt) -> None:
     """Remove the cache (.nbfix_cache/ next to the configuration, or here)."""
 
     def body() -> int:
-        from nbfix.cache import CACHE_DIR, clean as remove_cache
+        from nbfix.cache import CACHE_DIR
+        from nbfix.cache import clean as remove_cache
         from nbfix.config import load_settings
 
         root = load_settings(config).root

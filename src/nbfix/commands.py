@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github")
 LINE_FORMATS = ("text", "concise", "github")  # output formats that need no file contents
 
 
@@ -42,8 +43,6 @@ def settings_for(config, select, ignore, priority, unsafe, force_exclude=None):
 
 
 def check_format(output_format: str) -> str:
-    from nbfix.output import FORMATS
-
     if output_format not in FORMATS:
         raise UsageError(f"unknown output format '{output_format}' (use {', '.join(FORMATS)})")
     return output_format
@@ -141,19 +140,35 @@ def check(
     def body() -> int:
         fmt = check_format(output_format)
         settings = settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        memo = None
+        if not no_cache:
+            from nbfix.cache import RunMemo
+
+            memo = RunMemo.for_check(settings, list(paths) if paths else [Path(".")], f"{fmt}:{statistics}")
+        answer = memo.load() if memo is not None else None
+        if answer is None:
+            answer = _check(settings, fmt)
+            if memo is not None:
+                memo.store(*answer)
+        text, errors, code = answer
+        emit(text, output_file)
+        print_errors(errors)
+        return code
+
+    def _check(settings, fmt: str) -> tuple[str, list[str], int]:
         line_based = statistics or fmt in LINE_FORMATS
         result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=not line_based,
                            progress=progress)
         if statistics:
             from nbfix.output import statistics as statistics_table
 
-            emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
+            text = statistics_table(result.files, settings.unsafe_fixes)
         else:
             from nbfix.output import render
 
-            emit(render(fmt, result.files, settings.unsafe_fixes), output_file)
-        print_errors(result.errors)
-        return EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+            text = render(fmt, result.files, settings.unsafe_fixes)
+        code = EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+        return text, result.errors, code
 
     return guarded(body)
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbfix.registry import all_rules, rule_by_selector
-from nbfix.rule import Priority, Rule
+if TYPE_CHECKING:  # the rules load only when a run needs them
+    from nbfix.rule import Priority, Rule
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+
 
 DEFAULT_EXTENSIONS = (
     "c", "cc", "cpp", "cxx", "c++", "cu", "h", "hh", "hpp", "hxx", "h++", "cuh", "inl", "ipp", "tpp",
@@ -45,6 +42,20 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def all_rules():
+    from nbfix.registry import (
+        all_rules as installed,  # loads every rule: only when needed
+    )
+
+    return installed()
+
+
+def rule_by_selector(selector: str):
+    from nbfix.registry import rule_by_selector as matching
+
+    return matching(selector)
+
+
 def _strings(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"'{key}' must be a list of strings")
@@ -58,6 +69,8 @@ def _bool(key: str, value: Any) -> bool:
 
 
 def parse_priority(value: Any) -> Priority:
+    from nbfix.rule import Priority
+
     try:
         return Priority(str(value).lower())
     except ValueError:
@@ -79,6 +92,11 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -183,6 +201,8 @@ def selected_rules(settings: Settings) -> list[type[Rule]]:
         if settings.priority is not None:
             chosen = [r for r in chosen if r.priority.rank <= settings.priority.rank]
     else:
+        from nbfix.rule import Priority
+
         threshold = settings.priority or Priority.MEDIUM
         chosen = [r for r in all_rules() if r.priority.rank <= threshold.rank and not r.opt_in]
     ignored = set(_expand(settings.ignore))

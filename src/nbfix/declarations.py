@@ -232,7 +232,9 @@ def base_type(declaration: Node, declarator: Node) -> str:
 
 def parameter(node: Node):
     """A parameter declaration as a model Param (type with its `*`/`&`, and its name)."""
-    from nbfix.model import Param  # the model's type; declarations stays below the model
+    from nbfix.model import (
+        Param,  # the model's type; declarations stays below the model
+    )
 
     declarator = node.child_by_field_name("declarator")
     if declarator is None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from tree_sitter import Node
-
 from nbfix.declarations import include_path
 from nbfix.rule import Edit
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from nbfix.model import ClassBinding
 
 

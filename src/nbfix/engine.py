@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
-
-from tree_sitter import Tree
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.declarations import ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
 from nbfix.parsing import error_regions, parse
-from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
 from nbfix.result import FileResult, LineIndex, Located
+from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
 from nbfix.source import Source
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 MAX_PASSES = 10
 # `nbfix: ignore[...]` anywhere inside a // or /* comment.

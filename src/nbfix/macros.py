@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tree_sitter import Node
-
 from nbfix.parsing import captures, error_regions
 from nbfix.rule import Edit, FileEdit, Finding, Fix
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from nbfix.model import BindingModel, Owner
 
 PREFIX = b"void nbfix_macro_body() {\n"

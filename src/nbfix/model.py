@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Literal
-
-from tree_sitter import Node, Tree
+from typing import TYPE_CHECKING, Iterator, Literal
 
 from nbfix import declarations
 from nbfix.declarations import ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
 from nbfix.parsing import captures, matches, parse
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
 
 DialectName = Literal["nanobind", "pybind11"]
 

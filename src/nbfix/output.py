@@ -8,12 +8,11 @@ from collections import Counter
 from typing import Iterable
 
 from nbfix import __version__
-from nbfix.result import FileResult, LineIndex, Located
-from nbfix.registry import all_rules
+from nbfix.commands import FORMATS
 from nbfix.report import check_summary, finding_line, plural
+from nbfix.result import FileResult, LineIndex, Located
 from nbfix.rule import Priority, Safety
 
-FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github")
 _GITHUB_LEVEL = {Priority.HIGH: "error", Priority.MEDIUM: "warning", Priority.LOW: "notice"}
 _SARIF_LEVEL = {Priority.HIGH: "error", Priority.MEDIUM: "warning", Priority.LOW: "note"}
 
@@ -102,6 +101,8 @@ def fingerprint(file: FileResult, item: Located, occurrence: int) -> str:
 
 
 def sarif_log(items: list[tuple[FileResult, Located]]) -> dict:
+    from nbfix.registry import all_rules
+
     rules = list(all_rules())
     index = {rule.code: i for i, rule in enumerate(rules)}
     seen: Counter[tuple[str, str, str]] = Counter()

@@ -16,7 +16,6 @@ from libcst.helpers import get_full_name_for_node
 
 from nbfix.rule import PythonMove
 
-
 PythonSyntaxError = cst.ParserSyntaxError
 
 

@@ -4,9 +4,10 @@ entry-point group."""
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from nbfix.rule import Rule
+if TYPE_CHECKING:
+    from nbfix.rule import Rule
 
 GROUP = "nbfix.transforms"
 
@@ -17,6 +18,10 @@ class RegistryError(Exception):
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[type[Rule], ...]:
+    from importlib.metadata import entry_points  # costly to import: only when rules are needed
+
+    from nbfix.rule import Rule
+
     rules: dict[str, type[Rule]] = {}
     for entry in entry_points(group=GROUP):
         try:

@@ -283,7 +283,11 @@ def _run_parallel(jobs: list[Job], work: FileWork, workers: int, progress) -> li
 
 def rewrite_python(result: RunResult, settings: Settings, moves: list) -> None:
     """Follow-up edits of the Python code in `python-paths` for names moved by fixes."""
-    from nbfix.python_side import PythonSyntaxError, python_files, rewrite  # libcst: only when needed
+    from nbfix.python_side import (  # libcst: only when needed
+        PythonSyntaxError,
+        python_files,
+        rewrite,
+    )
 
     roots = []
     for configured in settings.python_paths:
