@@ -207,3 +207,24 @@ def test_no_cache_flag_and_clean_command(project):
     cleaned = run_cli("clean", cwd=project)
     assert cleaned.returncode == 0 and not (project / CACHE_DIR).exists()
     assert run_cli("clean", cwd=project).returncode == 0  # nothing to remove is fine
+
+
+def test_a_memoised_check_run_sees_every_change(project):
+    """The whole-run answer is reused only for the same files, contents, settings and options."""
+    first = run_cli("check", ".", cwd=project)
+    assert first.returncode == 1 and "NB101" in first.stdout
+    assert run_cli("check", ".", cwd=project).stdout == first.stdout
+    bind = project / "bind.cpp"
+    bind.write_text(BINDING.replace("nb::rv_policy::reference)", "nb::rv_policy::reference_internal)"))
+    changed = run_cli("check", ".", cwd=project)
+    assert changed.stdout != first.stdout and changed.stdout.count("NB101") == first.stdout.count("NB101") - 1
+    bind.write_text(BINDING)
+    assert run_cli("check", ".", cwd=project).stdout == first.stdout
+    (project / ".nbfix.toml").write_text('ignore = ["NB101"]\n')
+    configured = run_cli("check", ".", cwd=project)
+    assert "NB101" not in configured.stdout and "NB102" in configured.stdout
+    json_run = run_cli("check", "--output-format", "json", ".", cwd=project)
+    assert json_run.stdout.lstrip().startswith("[") or json_run.stdout.lstrip().startswith("{")
+    (project / "gone.cpp").write_text(BINDING)
+    with_new = run_cli("check", ".", cwd=project)
+    assert "gone.cpp" in with_new.stdout

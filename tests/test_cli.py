@@ -472,7 +472,7 @@ def test_python_dash_m_version(run, nbfix_cmd):
 def _imports(run, *args) -> tuple[Result, list[str]]:
     result = run(*args, cmd=[sys.executable, "-X", "importtime", "-m", "nbfix"])
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.err.splitlines() if "import time:" in line]
-    assert "nbfix.runner" in imported  # -X importtime really reported nbfix's own modules
+    assert "nbfix.commands" in imported  # -X importtime really reported nbfix's own modules
     return result, imported
 
 
