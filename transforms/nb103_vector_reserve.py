@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import insert_line_before
 from nbfix.model import BindingModel, code_text, node_text
-from nbfix.parsing import captures
+from nbfix.parsing import descendants, found_in, shared_query
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
-_BLOCKS = "(compound_statement) @block"
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_BLOCKS = shared_query("nb103.blocks", "(compound_statement) @block")
 _GROWTH = {"push_back", "emplace_back"}
 # Member calls that leave the size alone; any other use of the vector in the loop is not counted.
 _READS = {"back", "front", "size", "empty", "data", "capacity", "at"}
-_JUMPS = "(break_statement) @jump (continue_statement) @jump (return_statement) @jump (goto_statement) @jump (throw_statement) @jump"
+_JUMPS = frozenset({"break_statement", "continue_statement", "return_statement", "goto_statement", "throw_statement"})
 _SIZED = re.compile(
     r"^(?:const)?std::(?:vector|array|deque|list|forward_list|set|multiset|map|multimap|unordered_map|"
     r"unordered_set|unordered_multimap|unordered_multiset|span|basic_string|string|string_view|valarray)\b"
@@ -69,7 +70,7 @@ class VectorReserve(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
-        for block in captures(_BLOCKS, model.tree.root_node).get("block", []):
+        for block in found_in(model.tree).captures(_BLOCKS).get("block", []):
             statements = [s for s in block.named_children if s.type != "comment"]
             for index, statement in enumerate(statements):
                 name = empty_vector(statement)
@@ -114,7 +115,7 @@ def empty_vector(statement: Node) -> str | None:
 
 
 def mentions(node: Node, name: str) -> list[Node]:
-    return [n for n in captures("(identifier) @id", node).get("id", []) if node_text(n) == name]
+    return [n for n in descendants(node, {"identifier"}) if node_text(n) == name]
 
 
 def first_use(name: str, statements: list[Node]) -> Node | None:
@@ -138,7 +139,7 @@ def growth_call(statement: Node, name: str) -> bool:
 
 def grows_once(name: str, loop: Node) -> bool:
     body = loop.child_by_field_name("body")
-    if body is None or captures(_JUMPS, body):
+    if body is None or descendants(body, _JUMPS):
         return False
     statements = body.named_children if body.type == "compound_statement" else [body]
     statements = [s for s in statements if s.type != "comment"]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.declarations import short_name
 from nbfix.edits import add_argument, replace
 from nbfix.model import Binding, BindingModel, code_text, node_text
-from nbfix.parsing import captures
+from nbfix.parsing import descendants
 from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 DEFAULT_FUNCTIONS = ["execute", "run", "compile", "synchronize", "wait", "join"]
 # Python object wrappers: touching them, or destroying a by-value one, needs the GIL.
@@ -116,7 +117,7 @@ class GilRelease(Rule):
         if target.kind != "lambda" or target.body is None:
             return []
         found = []
-        for call in captures("(call_expression) @call", target.body).get("call", []):
+        for call in descendants(target.body, {"call_expression"}):
             function = call.child_by_field_name("function")
             if function is None:
                 continue
@@ -220,7 +221,7 @@ def python_use(model: BindingModel, statement: Node) -> str | None:
         declarators = statement.children_by_field_name("declarator")
         name = declarators[0].child_by_field_name("declarator") if declarators else None
         declared = node_text(name) if name is not None else None
-    for identifier in captures("(identifier) @id", statement).get("id", []):
+    for identifier in descendants(statement, {"identifier"}):
         name = node_text(identifier)
         parent = identifier.parent
         if name == declared or (parent.type == "call_expression" and parent.child_by_field_name("function") == identifier):

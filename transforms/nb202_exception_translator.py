@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.declarations import ProjectIndex, short_name
 from nbfix.edits import indent_unit, line_indent, newline_of
 from nbfix.model import node_text, registered_exceptions, squash
 from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # nanobind's and pybind11's default translation, nearest listed base first (NANOBIND_FACTS §4).
 DEFAULT_PYTHON_BASE = {

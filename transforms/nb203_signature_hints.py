@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import add_argument
 from nbfix.model import Binding, BindingModel, code_text, string_value
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # Wrapper types that render without element types in signatures and stubs.
 UNTYPED = frozenset({"object", "handle", "list", "dict", "tuple", "callable", "iterable", "sequence", "set"})

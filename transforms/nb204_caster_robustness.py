@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import indent_unit, line_indent, newline_of
 from nbfix.model import code_text, inside_try, node_text
-from nbfix.parsing import captures, matches
+from nbfix.parsing import descendants, found_in, shared_query
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
-_CASTERS = "(struct_specifier name: (template_type name: (type_identifier) @name) body: (field_declaration_list) @body) @caster"
-_CALLS = "(call_expression) @call (new_expression) @call (throw_statement) @call"
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_CASTERS = shared_query(
+    "nb204.casters",
+    "(struct_specifier name: (template_type name: (type_identifier) @name) body: (field_declaration_list) @body) @caster",
+)
+_CALLS = frozenset({"call_expression", "new_expression", "throw_statement"})
 _NULLABLE = ("optional", "*", "shared_ptr", "unique_ptr", "nullptr_t", "variant")
 
 
@@ -65,7 +69,7 @@ class CasterRobustness(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
-        for match in matches(_CASTERS, model.tree.root_node):
+        for match in found_in(model.tree).matches(_CASTERS):
             caster, name = match["caster"][0], match["name"][0]
             if node_text(name) != "type_caster":
                 continue
@@ -82,7 +86,7 @@ class CasterRobustness(Rule):
                         yield finding
                 elif method in ("from_cpp", "cast") and not any(n in target for n in _NULLABLE):
                     returns_none = [
-                        r for r in captures("(return_statement) @r", function).get("r", [])
+                        r for r in descendants(function, {"return_statement"})
                         if code_text(r).replace("nb::", "").replace("py::", "").startswith(("returnnone()", "returnnanobind::none()", "returnpybind11::none()"))
                     ]
                     if returns_none:
@@ -96,7 +100,7 @@ class CasterRobustness(Rule):
         body = function.child_by_field_name("body")
         if body is None:
             return None
-        risky = [c for c in captures(_CALLS, body).get("call", []) if not inside_try(c, body)]
+        risky = [c for c in descendants(body, _CALLS) if not inside_try(c, body)]
         if not risky:
             return None
         declarator = function.child_by_field_name("declarator")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import insert_line_after, insert_line_before, replace
 from nbfix.model import Binding, ModuleBinding, node_text
 from nbfix.rule import Context, Finding, Fix, Option, Priority, PythonMove, Rule, Safety
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 _SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".cu", ".h", ".hh", ".hpp", ".hxx", ".inl", ".ipp")
 

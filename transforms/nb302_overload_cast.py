@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from nbfix.declarations import short_name
-from nbfix.parsing import captures, error_count, error_regions, parse
-from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 from nbfix.engine import apply_edits
+from nbfix.parsing import error_count, error_regions, found_in, parse, shared_query
+from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
+_MACRO_BODIES = shared_query("nb302.macro_bodies", "(preproc_arg) @body")
 _START = re.compile(rb"\bstatic_cast\s*<")
 _POINTER = re.compile(r"\(\s*(?:(?P<scope>[\w:<>, ]+?)\s*::\s*)?\*\s*\)")
 
@@ -138,7 +139,7 @@ class OverloadCast(Rule):
             return
         errors_before = None
         # Casts inside #define bodies are found when the engine runs this rule on the body itself.
-        macro_bodies = [(n.start_byte, n.end_byte) for n in captures("(preproc_arg) @body", model.tree.root_node).get("body", [])]
+        macro_bodies = [(n.start_byte, n.end_byte) for n in found_in(model.tree).captures(_MACRO_BODIES).get("body", [])]
         for cast in find_casts(ctx.content):
             if any(s <= cast.start < e for s, e in macro_bodies):
                 continue

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import remove_statement
 from nbfix.model import BindingModel
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 
 class DoubleGilRelease(Rule):

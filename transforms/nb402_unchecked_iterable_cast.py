@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, Iterator
 
 from nbfix.model import code_text, inside_try, node_text
-from nbfix.parsing import captures
+from nbfix.parsing import descendants, found_in, shared_query
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
-_LOOPS = "(for_range_loop) @loop"
-_CASTS = "(call_expression) @call"
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_LOOPS = shared_query("nb402.loops", "(for_range_loop) @loop")
 _WRAPPERS = {"iterable", "list", "tuple", "sequence", "handle", "object", "args", "set", "iterator"}
 _CAST = re.compile(r"^(?:(?P<ns>[\w:]+)::)?cast<(?P<type>.+)>$")
 
@@ -59,7 +59,7 @@ class UncheckedIterableCast(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
-        for loop in captures(_LOOPS, model.tree.root_node).get("loop", []):
+        for loop in found_in(model.tree).captures(_LOOPS).get("loop", []):
             source = loop.child_by_field_name("right")
             variable = loop.child_by_field_name("declarator")
             body = loop.child_by_field_name("body")
@@ -72,7 +72,7 @@ class UncheckedIterableCast(Rule):
             if "isinstance" in code_text(body) or inside_try(loop):
                 continue
             item = node_text(variable)
-            for call in captures(_CASTS, body).get("call", []):
+            for call in descendants(body, {"call_expression"}):
                 target = cast_target(call, item, model.dialect)
                 if target is None or inside_try(call, stop=loop):
                     continue

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
+from nbfix.parsing import found_in, shared_query
+
 if TYPE_CHECKING:  # facts are merged and cached without loading the parser
     from tree_sitter import Node, Tree
 
@@ -24,6 +26,7 @@ _QUERY = """
 (translation_unit (declaration declarator: (_) @declarator) @declaration)
 (namespace_definition body: (declaration_list (declaration declarator: (_) @declarator) @declaration))
 """
+_DECLARATIONS = shared_query("declarations", _QUERY, batch="facts")
 _SPECIFIERS = re.compile(r"\b(static|virtual|inline|constexpr|explicit|friend|extern)\b|\[\[[^\]]*\]\]")
 TypeKind = Literal["pointer", "reference", "value", "unknown"]
 # The standard library's exception classes: a class deriving from any of them is an exception.
@@ -248,9 +251,7 @@ def parameter(node: Node):
 
 def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
     index = ProjectIndex()
-    from nbfix.parsing import captures
-
-    found = captures(_QUERY, tree.root_node)
+    found = found_in(tree).captures(_DECLARATIONS)
     if path is not None:
         index.includes[path] = [include_path(n) for n in found.get("include", [])]
     for node in found.get("class", []):

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nbfix.parsing import captures, error_regions
+from nbfix.parsing import error_regions, found_in, shared_query
 from nbfix.rule import Edit, FileEdit, Finding, Fix
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
     from nbfix.model import BindingModel, Owner
 
@@ -26,7 +26,9 @@ PREFIX = b"void nbfix_macro_body() {\n"
 # the snippet find the file's style rather than the macro's deeper indentation.
 UNIT_HINT = "{unit}//\n{unit}//\n"
 SUFFIX = b"\n;}\n"
-_MACROS = "(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro"
+_MACROS = shared_query(
+    "macros", batch="model", source="(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro"
+)
 _CONTINUATION = re.compile(rb"\\(\r?\n)")
 
 
@@ -91,13 +93,13 @@ class MacroBody:
         return "".join(out) + lines[-1]
 
 
-def find_macros(root: Node, content: bytes) -> list[MacroBody]:
+def find_macros(tree: Tree, content: bytes) -> list[MacroBody]:
     """The `#define`s whose body binds something (`.def`, `class_<`, `enum_<`)."""
     from nbfix.edits import indent_unit
 
     macros = []
     prefix = PREFIX + UNIT_HINT.format(unit=indent_unit(content)).encode()
-    for node in captures(_MACROS, root).get("macro", []):
+    for node in found_in(tree).captures(_MACROS).get("macro", []):
         body = node.child_by_field_name("value")
         raw = content[body.start_byte:body.end_byte] if body is not None else b""
         if not re.search(rb"\.def\w*\s*\(|class_\s*<|enum_\s*<", raw):

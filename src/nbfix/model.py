@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator, Literal
 from nbfix import declarations
 from nbfix.declarations import ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
-from nbfix.parsing import captures, matches, parse
+from nbfix.parsing import descendants, found_in, parse, shared_query
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -50,35 +50,35 @@ CHAIN_METHODS = frozenset(BIND_METHODS) | {"value", "export_values", "def_buffer
 CLASS_TEMPLATES = {"class_": "class", "enum_": "enum", "exception": "exception"}
 INIT_CALLABLES = frozenset({"init", "init_implicit", "new_"})
 
-_BINDING_QUERY = """
+_BINDING_QUERY = shared_query("bindings", batch="facts", source="""
 (call_expression
   function: (field_expression argument: (_) @object field: (field_identifier) @method)
   arguments: (argument_list) @args
   (#match? @method "^def")) @call
-"""
-_DECLARATION_QUERY = """
+""")
+_DECLARATION_QUERY = shared_query("variables", batch="model", source="""
 (declaration declarator: (init_declarator declarator: (identifier) @name)) @declaration
 (declaration declarator: (identifier) @name) @declaration
 (declaration declarator: (reference_declarator (identifier) @name)) @declaration
 (parameter_declaration declarator: (reference_declarator (identifier) @name)) @declaration
 (parameter_declaration declarator: (pointer_declarator declarator: (identifier) @name)) @declaration
 (parameter_declaration declarator: (identifier) @name) @declaration
-"""
-_CLASS_QUERY = """
+""")
+_CLASS_QUERY = shared_query("class_creations", batch="model", source="""
 (call_expression function: (qualified_identifier name: (template_function name: (identifier) @name))) @call
 (call_expression function: (template_function name: (identifier) @name)) @call
-"""
-_LOCAL_QUERY = """
+""")
+_LOCAL_QUERY = shared_query("locals", """
 (parameter_declaration) @declaration
 (optional_parameter_declaration) @declaration
 (declaration) @declaration
-"""
-_FILE_QUERY = """
+""")
+_FILE_QUERY = shared_query("file", batch="facts", source="""
 (preproc_include path: (_) @include)
 (namespace_alias_definition name: (namespace_identifier) @alias) @alias_definition
 (using_declaration) @using
 (function_definition declarator: (function_declarator declarator: (identifier) @macro)) @module_init
-"""
+""")
 _MAY_DECLARE_OWNER = re.compile(rb"class_|enum_|exception|module|def_|\bauto\b")
 _WS = re.compile(r"\s+")
 _KEEP_ALIVE = re.compile(r"^keep_alive<(\d+),(\d+)>\(\)$")
@@ -144,9 +144,9 @@ class Dialect:
         return f"{self.prefix}{self.policy_type}::{value}"
 
 
-def file_captures(root: Node) -> dict[str, list[Node]]:
+def file_captures(tree: Tree) -> dict[str, list[Node]]:
     """Includes, namespace aliases, using-directives and module-init macros of a file."""
-    return captures(_FILE_QUERY, root)
+    return found_in(tree).captures(_FILE_QUERY)
 
 
 def detect_dialect(found: dict[str, list[Node]], text: str) -> Dialect:
@@ -392,20 +392,19 @@ class BindingModel:
     def declarations_of(self, node: Node, type_name: str) -> list[Node]:
         """Declarations below `node` whose type is this dialect's `type_name`
         (e.g. `nb::gil_scoped_release release;`), in source order."""
-        found = captures("(declaration type: (_) @type) @declaration", node).get("declaration", [])
-        return sorted(
-            (d for d in found if self.dialect.strip(code_text(d.child_by_field_name("type"))) == type_name),
-            key=lambda d: d.start_byte,
-        )
+        return [
+            d for d in found_in(self.tree).within(_LOCAL_QUERY, "declaration", node)
+            if d.type == "declaration" and d.child_by_field_name("type") is not None
+            and self.dialect.strip(code_text(d.child_by_field_name("type"))) == type_name
+        ]
 
     def declared_type(self, name: str, at: Node) -> str | None:
         """The type a local variable or parameter `name` was declared with, as seen from `at`
         (the nearest declaration before it in the enclosing functions), with `*`/`&` kept."""
         scope = _Builder.enclosing_function(at)
         while scope is not None:
-            found = captures(_LOCAL_QUERY, scope)
             best = None
-            for node in found.get("declaration", []):
+            for node in found_in(self.tree).within(_LOCAL_QUERY, "declaration", scope):
                 if node.start_byte > at.start_byte or _Builder.enclosing_function(node) != scope and node.type == "declaration":
                     continue
                 for declarator in node.children_by_field_name("declarator"):
@@ -488,7 +487,7 @@ class _Builder:
 
     def collect_variables(self) -> None:
         pairs = sorted(
-            ((m["declaration"][0], m["name"][0]) for m in matches(_DECLARATION_QUERY, self.tree.root_node)),
+            ((m["declaration"][0], m["name"][0]) for m in found_in(self.tree).matches(_DECLARATION_QUERY)),
             key=lambda pair: pair[0].start_byte,
         )
         for decl, name_node in pairs:
@@ -607,14 +606,14 @@ class _Builder:
     def class_creations(self) -> None:
         """Every `class_<T>(...)`/`enum_<T>(...)` call, bound methods or not (`enum_` chains have
         only `.value(...)`)."""
-        for match in matches(_CLASS_QUERY, self.tree.root_node):
+        for match in found_in(self.tree).matches(_CLASS_QUERY):
             if node_text(match["name"][0]) in CLASS_TEMPLATES:
                 self.resolve(match["call"][0])
 
     # -- bindings -------------------------------------------------------------------------
 
     def bindings(self) -> list[Binding]:
-        found = captures(_BINDING_QUERY, self.tree.root_node)
+        found = found_in(self.tree).captures(_BINDING_QUERY)
         result = []
         # In a chain every call starts where the chain starts: order by the method name instead.
         for call in sorted(found.get("call", []), key=lambda n: n.child_by_field_name("function").end_byte):
@@ -840,12 +839,12 @@ def repr_classes(tree: Tree, content: bytes) -> set[str]:
     """Classes this file binds `__repr__` for: only those calls' owners are resolved, not the
     whole model (this runs for every file before any rule does)."""
     text = content.decode("utf-8")
-    found_captures = file_captures(tree.root_node)
+    found_captures = file_captures(tree)
     builder = _Builder(tree, text, detect_dialect(found_captures, text))
     builder.module_parameters(found_captures)
     builder.collect_variables()
     found = set()
-    for match in matches(_BINDING_QUERY, tree.root_node):
+    for match in found_in(tree).matches(_BINDING_QUERY):
         args = [a for a in match["args"][0].named_children if a.type != "comment"]
         if node_text(match["method"][0]) == "def" and args and string_value(args[0]) == "__repr__":
             owner = builder.resolve(match["object"][0])
@@ -854,14 +853,16 @@ def repr_classes(tree: Tree, content: bytes) -> set[str]:
     return found
 
 
-_INVOCATIONS = "(call_expression function: (identifier) @name arguments: (argument_list) @args) @call"
+_INVOCATIONS = shared_query(
+    "invocations", batch="model", source="(call_expression function: (identifier) @name arguments: (argument_list) @args) @call"
+)
 
 
 def macro_seeds(builder: _Builder, macro: MacroBody, identifiers: set[str]) -> dict[str, Owner]:
     """What the macro's parameters and free names denote, from the places this file invokes it.
     A name the invocations disagree on stays unknown."""
     seeds: dict[str, Owner | None] = {}
-    for match in matches(_INVOCATIONS, builder.tree.root_node):
+    for match in found_in(builder.tree).matches(_INVOCATIONS):
         if node_text(match["name"][0]) != macro.name:
             continue
         call = match["call"][0]
@@ -879,7 +880,7 @@ def build_model(
     tree: Tree, content: bytes, project: ProjectIndex | None = None, seeds: dict[str, Owner] | None = None
 ) -> BindingModel:
     text = content.decode("utf-8")
-    found = file_captures(tree.root_node)
+    found = file_captures(tree)
     dialect = detect_dialect(found, text)
     builder = _Builder(tree, text, dialect)
     if seeds:  # a macro body: names its invocations resolve, visible in the wrapper function
@@ -900,9 +901,9 @@ def build_model(
         in ("NB_MODULE", "PYBIND11_MODULE")
     ]
     model = BindingModel(tree, text, dialect, bindings, list(unique.values()), project, includes, inits)
-    for macro in find_macros(tree.root_node, content):
+    for macro in find_macros(tree, content):
         snippet_tree = parse(macro.snippet)
-        names = {node_text(n) for n in captures("(identifier) @id", snippet_tree.root_node).get("id", [])}
+        names = {node_text(n) for n in descendants(snippet_tree.root_node, {"identifier"})}
         macro.seeds = macro_seeds(builder, macro, names)
         macro.model = build_model(snippet_tree, macro.snippet, project, macro.seeds)
         macro.model.dialect = dialect
