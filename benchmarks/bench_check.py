@@ -1,24 +1,37 @@
 #!/usr/bin/env python3
-"""Throughput benchmark for `nbfix check` against raw tree-sitter parsing.
+"""Side-by-side benchmark: `nbfix check` (all rules) vs raw tree-sitter parsing vs `ast-grep scan`.
 
-Generates a deterministic synthetic corpus of nanobind / pybind11 binding files
-(class chains, member pointers, lambdas with trailing return types, rv_policy
-arguments, raw-string docstrings, helper functions, macros with backslash-continued
-`.def` chains, a few pybind11 and CRLF files), then measures, as the median of
-several repetitions:
+Generates a deterministic synthetic corpus of nanobind / pybind11 binding files (class chains,
+member pointers, lambdas with trailing return types, rv_policy arguments, raw-string docstrings,
+helper functions, macros with backslash-continued `.def` chains, a few pybind11 and CRLF files),
+then measures:
 
-  a. raw parse: tree-sitter-cpp parsing of every file in this process, in MB/s;
-  b. check: `nbfix check <corpus>` as a subprocess, wall time, in MB/s.
+  a. throughput, alternating the three commands in every repetition (raw parse, nbfix, ast-grep),
+     median wall time and MB/s of each, and the ratio of medians nbfix / ast-grep:
+       - raw parse: tree-sitter-cpp parsing of every file in this process;
+       - `nbfix check --no-cache --select <every rule> <corpus>` as a subprocess (cache cold);
+       - `ast-grep scan --config benchmarks/ast-grep/sgconfig.yml <corpus>` with one rule, the
+         core pattern of NB101 (`.def(...)` with the return value policy `reference`);
+  b. peak memory of every subprocess: largest single process (kernel ru_maxrss from wait4, which
+     covers the process and its reaped descendants) and, sampled every 20 ms from /proc, the
+     main process and the sum of RSS and of PSS over the whole process tree (workers included);
+  c. one-file latency: `nbfix check [--no-cache] FILE` on one typical corpus file copied alone into
+     a temporary directory, cache cold (`--no-cache`) and warm, alternating, median in ms;
+  d. cached re-check: `nbfix check` on the corpus with cwd = corpus root (so `.nbfix_cache/` lives
+     there): once with the cache deleted, then with the cache warm; the warm output must equal
+     the cold output (and the `--no-cache` output), else the script fails.
 
-Run it from the repository root with the venv that has nbfix installed:
+Run it from the repository root with the venv that has nbfix and ast-grep installed
+(`pip install ast-grep-cli`); do not run two benchmarks at once on the same machine:
 
-    python benchmarks/bench_check.py --mb 20
+    python benchmarks/bench_check.py                    # 40 MB, 3 repetitions
     python benchmarks/bench_check.py --mb 5 --repeat 5 --seed 7 --json
     python benchmarks/bench_check.py --keep /tmp/nbfix-corpus   # keep the corpus
 
-This is a benchmark, not a test: it asserts nothing except that nbfix does not
-fail (exit code 2). Exit code 1 (findings) is expected: about one class method
-binding in five carries `rv_policy::reference`.
+This is a benchmark, not a test: targets that are missed are reported as such, not failed. It
+fails (exit code 2) only if nbfix or ast-grep fails, or if cached and uncached outputs differ.
+Exit code 1 from nbfix (findings) is expected: about one class method binding in five carries
+`rv_policy::reference`.
 """
 
 from __future__ import annotations
@@ -34,8 +47,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MB = 1024 * 1024
@@ -364,6 +378,20 @@ def write_corpus(root: Path, megabytes: float, seed: int) -> list[Path]:
 
 # --------------------------------------------------------------------------- measurements
 
+HERE = Path(__file__).resolve().parent
+SGCONFIG = HERE / "ast-grep" / "sgconfig.yml"
+SG_RULE_ID = "rv-policy-reference"
+CACHE_DIR = ".nbfix_cache"
+MIB = 1024  # KiB per MiB
+SAMPLE_SECONDS = 0.02
+
+# The issue's targets, for a corpus of at least 40 MB on the 2-core benchmark machine.
+TARGET_MB = 40.0
+TARGET_RATIO = 1.0  # median nbfix (all rules) / median ast-grep (one rule)
+TARGET_MEMORY_MIB = 100.0
+TARGET_ONE_FILE_MS = 80.0
+TARGET_CACHE_SPEEDUP = 10.0
+
 
 def raw_parse_seconds(paths: list[Path]) -> float:
     import tree_sitter
@@ -376,31 +404,253 @@ def raw_parse_seconds(paths: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def find_nbfix() -> str:
-    beside = Path(sys.executable).with_name("nbfix")
+def find_tool(name: str, hint: str) -> str:
+    """`name` next to this Python (the venv's bin/), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
     if beside.exists():
         return str(beside)
-    found = shutil.which("nbfix")
+    found = shutil.which(name)
     if found is None:
-        sys.exit("bench_check: cannot find the nbfix executable (next to python or on PATH)")
+        sys.exit(f"bench_check: cannot find the {name} executable (next to python or on PATH); {hint}")
     return found
 
 
+def find_nbfix() -> str:
+    return find_tool("nbfix", "install nbfix in this environment")
+
+
+# ---- peak memory: wait4 for the kernel's figure, /proc sampling for the process tree
+
+_HAVE_CHILDREN_FILE = Path(f"/proc/self/task/{os.getpid()}/children").exists()
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as handle:
+                kids.extend(int(k) for k in handle.read().split())
+        except OSError:
+            pass
+    return kids
+
+
+def _parent_map() -> dict[int, list[int]]:
+    """ppid -> pids from /proc/*/stat, for kernels without /proc/PID/task/TID/children."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    return parents
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its live descendants (workers, fork servers, their children)."""
+    parents = None if _HAVE_CHILDREN_FILE else _parent_map()
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(_children(pid) if parents is None else parents.get(pid, ()))
+    return found
+
+
+def memory_kib(pid: int) -> tuple[int, int | None]:
+    """(RSS, PSS) of one process in KiB; PSS is None where smaps_rollup cannot be read."""
+    rss = pss = None
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    if rss is None:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1])
+        except OSError:
+            pass
+    return rss or 0, pss
+
+
+class TreeSampler(threading.Thread):
+    """Every SAMPLE_SECONDS: RSS of the root, RSS and PSS summed over the process tree; keeps peaks.
+    RSS sums count pages shared between processes (interpreter, libraries, pages a forked worker
+    still shares with its parent) once per process, so they over-state; PSS splits shared pages
+    between their users and is the fairer total. Sampling can miss a peak shorter than the period."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.done = threading.Event()
+        self.main_rss = self.tree_rss = 0
+        self.tree_pss: int | None = None
+        self.max_processes = 0
+        self.samples = 0
+
+    def sample(self) -> None:
+        pids = process_tree(self.root)
+        rss_sum, pss_sum, pss_ok = 0, 0, True
+        for pid in pids:
+            rss, pss = memory_kib(pid)
+            rss_sum += rss
+            if pid == self.root:
+                self.main_rss = max(self.main_rss, rss)
+            if pss is None:
+                pss_ok = pss_ok and rss == 0  # a process that just exited has neither
+            else:
+                pss_sum += pss
+        self.tree_rss = max(self.tree_rss, rss_sum)
+        if pss_ok:
+            self.tree_pss = max(self.tree_pss or 0, pss_sum)
+        self.max_processes = max(self.max_processes, len(pids))
+        self.samples += 1
+
+    def run(self) -> None:
+        while True:
+            self.sample()
+            if self.done.wait(SAMPLE_SECONDS):
+                return
+
+
 @dataclass
-class CheckRun:
+class Run:
+    argv: list[str]
     seconds: float
     exit_code: int
-    findings: int
+    stdout: str
     stderr: str
+    largest_kib: int  # ru_maxrss from wait4: the process and its reaped descendants, largest one
+    main_kib: int  # sampled peak RSS of the started process alone
+    tree_rss_kib: int  # sampled peak of the RSS sum over the process tree
+    tree_pss_kib: int | None  # sampled peak of the PSS sum over the process tree
+    max_processes: int
+    samples: int
 
 
-def run_check(nbfix: str, corpus: Path) -> CheckRun:
-    # cwd=corpus so that no pyproject.toml / .nbfix.toml of the calling checkout applies.
+def run_measured(argv: list[str], cwd: Path) -> Run:
+    """Run argv with stdout and stderr to files (never a full pipe), wall time and peak memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        sampler.done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    return Run(argv, seconds, proc.returncode, stdout, stderr, usage.ru_maxrss, sampler.main_rss,
+               sampler.tree_rss, sampler.tree_pss, sampler.max_processes, sampler.samples)
+
+
+def run_timed(argv: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall time only (no sampler thread competing with a short run)."""
     start = time.perf_counter()
-    proc = subprocess.run([nbfix, "check", str(corpus)], cwd=corpus, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    findings = sum(1 for line in proc.stdout.splitlines() if FINDING_LINE.search(line))
-    return CheckRun(seconds, proc.returncode, findings, proc.stderr)
+    proc = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start, proc
+
+
+class BenchError(Exception):
+    """A failed tool or a correctness check that did not hold: exit code 2."""
+
+
+def require(run: Run | subprocess.CompletedProcess, what: str, ok: tuple[int, ...]) -> None:
+    code = run.exit_code if isinstance(run, Run) else run.returncode
+    if code not in ok:
+        lines = "\n".join(run.stderr.splitlines()[-15:])
+        raise BenchError(f"{what} exited {code}; last stderr lines:\n{lines}")
+
+
+def require_same(reference: str, other: str, what: str) -> None:
+    if reference == other:
+        return
+    a, b = reference.splitlines(), other.splitlines()
+    first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    raise BenchError(
+        f"{what}: outputs differ ({len(a)} vs {len(b)} lines), first at line {first + 1}:\n"
+        f"  expected: {a[first] if first < len(a) else '<end>'}\n"
+        f"  got:      {b[first] if first < len(b) else '<end>'}"
+    )
+
+
+def rule_codes(nbfix: str) -> list[str]:
+    proc = subprocess.run([nbfix, "rules"], capture_output=True, text=True, check=False)
+    codes = re.findall(r"^(NB\d+)\s", proc.stdout, re.MULTILINE)
+    if proc.returncode != 0 or not codes:
+        raise BenchError(f"`nbfix rules` failed or listed no rule: {proc.stderr.strip()[-800:]}")
+    return codes
+
+
+def count_findings(stdout: str, code: str | None = None) -> int:
+    pattern = re.compile(rf": {code} ") if code else FINDING_LINE
+    return sum(1 for line in stdout.splitlines() if pattern.search(line))
+
+
+def count_matches(stdout: str) -> int:
+    return stdout.count(f"[{SG_RULE_ID}]")
+
+
+def typical_file(paths: list[Path]) -> Path:
+    """The file whose size is nearest the median size (the first such, in corpus order)."""
+    sizes = [p.stat().st_size for p in paths]
+    median = statistics.median(sizes)
+    best = min(range(len(paths)), key=lambda i: (abs(sizes[i] - median), i))
+    return paths[best]
+
+
+def log(message: str) -> None:
+    print(f"[bench_check {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---- results
+
+
+@dataclass
+class Memory:
+    """Peaks over all runs of one command, in MiB."""
+
+    largest_process_mib: float  # max ru_maxrss (wait4): largest single process of the tree
+    main_process_mib: float  # sampled: the started process alone
+    tree_rss_mib: float  # sampled: RSS summed over the process tree (the target's figure)
+    tree_pss_mib: float | None  # sampled: PSS summed over the process tree
+    max_processes: int
+
+    @classmethod
+    def of(cls, runs: list[Run]) -> Memory:
+        pss = [r.tree_pss_kib for r in runs if r.tree_pss_kib is not None]
+        return cls(round(max(r.largest_kib for r in runs) / MIB, 1), round(max(r.main_kib for r in runs) / MIB, 1),
+                   round(max(max(r.tree_rss_kib, r.largest_kib) for r in runs) / MIB, 1),
+                   round(max(pss) / MIB, 1) if len(pss) == len(runs) else None,
+                   max(r.max_processes for r in runs))
+
+
+@dataclass
+class Target:
+    measure: str
+    value: float
+    unit: str
+    target: str
+    met: bool
 
 
 @dataclass
@@ -412,42 +662,216 @@ class Results:
     total_mb: float
     raw_parse_s: float
     raw_parse_mb_s: float
-    check_s: float
+    check_s: float  # nbfix check --no-cache, all selected rules
     check_mb_s: float
     check_exit_code: int
     findings: int
+    # side by side
+    rules: list[str] = field(default_factory=list)
+    nbfix_command: str = ""
+    ast_grep_command: str = ""
+    ast_grep_version: str = ""
+    ast_grep_threads: int = 0
+    ast_grep_s: float = 0.0
+    ast_grep_mb_s: float = 0.0
+    ratio_of_medians: float = 0.0  # check_s / ast_grep_s
+    nb101_findings: int = 0
+    ast_grep_matches: int = 0
+    raw_parse_times: list[float] = field(default_factory=list)
+    check_times: list[float] = field(default_factory=list)
+    ast_grep_times: list[float] = field(default_factory=list)
+    memory: dict[str, Memory] = field(default_factory=dict)
+    # one file
+    one_file: str = ""
+    one_file_bytes: int = 0
+    one_file_runs: int = 0
+    one_file_cold_ms: float = 0.0
+    one_file_warm_ms: float = 0.0
+    one_file_command: str = ""
+    # cached re-check
+    cache_cold_s: float = 0.0
+    cache_warm_s: float = 0.0
+    cache_warm_runs: int = 0
+    cache_speedup: float = 0.0
+    cache_command: str = ""
+    cached_output_identical: bool = False
+    targets: list[Target] = field(default_factory=list)
 
 
-def measure(paths: list[Path], corpus: Path, repeat: int, seed: int, command: str) -> Results:
+def measure(paths: list[Path], corpus: Path, args: argparse.Namespace, command: str) -> Results:
     total_mb = sum(p.stat().st_size for p in paths) / MB
-    parse_times = [raw_parse_seconds(paths) for _ in range(repeat)]
+    repeat = max(1, args.repeat)
     nbfix = find_nbfix()
-    runs = [run_check(nbfix, corpus) for _ in range(repeat)]
-    for run in runs:
-        if run.exit_code not in (0, 1):
-            print(f"nbfix check exited {run.exit_code}; first stderr lines:", file=sys.stderr)
-            print("\n".join(run.stderr.splitlines()[:10]), file=sys.stderr)
-            break
+    sg = find_tool("ast-grep", "install it with `pip install ast-grep-cli` (see benchmarks/README.md)")
+    sg_version = subprocess.run([sg, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    codes = rule_codes(nbfix)
+    select = ["--select", ",".join(codes)] if args.rules == "all" else []
+    jobs = ["-j", str(args.jobs)] if args.jobs else []
+    threads = args.jobs or os.cpu_count() or 1
+    check_argv = [nbfix, "check", *select, *jobs, str(corpus)]
+    cold_argv = [nbfix, "check", "--no-cache", *select, *jobs, str(corpus)]
+    sg_argv = [sg, "scan", "--config", str(SGCONFIG), "--report-style", "short", "--color", "never",
+               "--threads", str(threads), "--no-ignore", "parent", str(corpus)]
+
+    # a. + b. throughput and memory, the three commands in turn in every repetition
+    parse_times: list[float] = []
+    nb_runs: list[Run] = []
+    sg_runs: list[Run] = []
+    for i in range(repeat):
+        parse_times.append(raw_parse_seconds(paths))
+        log(f"repetition {i + 1}/{repeat}: raw parse {parse_times[-1]:.2f} s")
+        nb_runs.append(run_measured(cold_argv, corpus))
+        require(nb_runs[-1], "nbfix check --no-cache", (0, 1))
+        log(f"repetition {i + 1}/{repeat}: nbfix {nb_runs[-1].seconds:.2f} s")
+        sg_runs.append(run_measured(sg_argv, corpus))
+        require(sg_runs[-1], "ast-grep scan", (0,))
+        log(f"repetition {i + 1}/{repeat}: ast-grep {sg_runs[-1].seconds:.2f} s")
+    if (corpus / CACHE_DIR).exists():
+        raise BenchError(f"`nbfix check --no-cache` wrote {corpus / CACHE_DIR}")
+    for run in nb_runs[1:]:
+        require_same(nb_runs[0].stdout, run.stdout, "nbfix --no-cache, repeated")
+
+    # d. cached re-check on the whole corpus, cwd = corpus root so that the cache lives there
+    shutil.rmtree(corpus / CACHE_DIR, ignore_errors=True)
+    cache_cold = run_measured(check_argv, corpus)
+    require(cache_cold, "nbfix check (cache cold)", (0, 1))
+    if not (corpus / CACHE_DIR).is_dir():
+        raise BenchError(f"nbfix check did not create {corpus / CACHE_DIR} (a configuration file above "
+                         "the corpus moves the cache root; use a corpus folder outside any project)")
+    require_same(nb_runs[0].stdout, cache_cold.stdout, "nbfix check with the cache (cold) vs --no-cache")
+    log(f"cached re-check: cache cold {cache_cold.seconds:.2f} s")
+    warm_runs = []
+    for i in range(max(1, args.warm_runs)):
+        warm_runs.append(run_measured(check_argv, corpus))
+        require(warm_runs[-1], "nbfix check (cache warm)", (0, 1))
+        require_same(cache_cold.stdout, warm_runs[-1].stdout, "nbfix check, cache warm vs cache cold")
+    warm_s = statistics.median(r.seconds for r in warm_runs)
+    log(f"cached re-check: cache warm {warm_s:.2f} s (median of {len(warm_runs)})")
+
+    # c. one-file latency: the editor / pre-commit call on one typical file alone in a folder
+    one = typical_file(paths)
+    latency_runs = max(1, args.latency_runs)
+    with tempfile.TemporaryDirectory(prefix="nbfix-one-") as tmp:
+        folder = Path(tmp)
+        shutil.copy2(one, folder / one.name)
+        one_cold = [nbfix, "check", "--no-cache", one.name]
+        one_warm = [nbfix, "check", one.name]
+        _, primed = run_timed(one_warm, folder)  # populates the cache
+        require(primed, "nbfix check FILE (priming the cache)", (0, 1))
+        if not (folder / CACHE_DIR).is_dir():
+            raise BenchError(f"nbfix check did not create {folder / CACHE_DIR}")
+        cold_ms, warm_ms = [], []
+        for _ in range(latency_runs):  # alternating, cold then warm
+            seconds, proc = run_timed(one_cold, folder)
+            require(proc, "nbfix check --no-cache FILE", (0, 1))
+            require_same(primed.stdout, proc.stdout, "one file, --no-cache vs cached")
+            cold_ms.append(seconds * 1000)
+            seconds, proc = run_timed(one_warm, folder)
+            require(proc, "nbfix check FILE", (0, 1))
+            require_same(primed.stdout, proc.stdout, "one file, cache warm vs cold")
+            warm_ms.append(seconds * 1000)
+    log(f"one file: cold {statistics.median(cold_ms):.0f} ms, warm {statistics.median(warm_ms):.0f} ms")
+
     parse_s = statistics.median(parse_times)
-    check_s = statistics.median(r.seconds for r in runs)
-    return Results(command, seed, repeat, len(paths), round(total_mb, 2), round(parse_s, 3),
-                   round(total_mb / parse_s, 2), round(check_s, 3), round(total_mb / check_s, 2),
-                   max(r.exit_code for r in runs), runs[-1].findings)
+    check_s = statistics.median(r.seconds for r in nb_runs)
+    sg_s = statistics.median(r.seconds for r in sg_runs)
+    memory = {"nbfix": Memory.of(nb_runs), "ast_grep": Memory.of(sg_runs),
+              "nbfix_cache_cold": Memory.of([cache_cold]), "nbfix_cache_warm": Memory.of(warm_runs)}
+    r = Results(
+        command, args.seed, repeat, len(paths), round(total_mb, 2), round(parse_s, 3), round(total_mb / parse_s, 2),
+        round(check_s, 3), round(total_mb / check_s, 2), max(run.exit_code for run in nb_runs),
+        count_findings(nb_runs[-1].stdout),
+        rules=codes if args.rules == "all" else [],
+        nbfix_command=shlex.join(cold_argv), ast_grep_command=shlex.join(sg_argv), ast_grep_version=sg_version,
+        ast_grep_threads=threads, ast_grep_s=round(sg_s, 3), ast_grep_mb_s=round(total_mb / sg_s, 2),
+        ratio_of_medians=round(check_s / sg_s, 3), nb101_findings=count_findings(nb_runs[-1].stdout, "NB101"),
+        ast_grep_matches=count_matches(sg_runs[-1].stdout),
+        raw_parse_times=[round(t, 3) for t in parse_times], check_times=[round(run.seconds, 3) for run in nb_runs],
+        ast_grep_times=[round(run.seconds, 3) for run in sg_runs], memory=memory,
+        one_file=str(one.relative_to(corpus)), one_file_bytes=one.stat().st_size, one_file_runs=latency_runs,
+        one_file_cold_ms=round(statistics.median(cold_ms), 1), one_file_warm_ms=round(statistics.median(warm_ms), 1),
+        one_file_command=f"{shlex.join(one_cold)}  /  {shlex.join(one_warm)}",
+        cache_cold_s=round(cache_cold.seconds, 3), cache_warm_s=round(warm_s, 3), cache_warm_runs=len(warm_runs),
+        cache_speedup=round(cache_cold.seconds / warm_s, 1), cache_command=shlex.join(check_argv),
+        cached_output_identical=True,
+    )
+    nb_mem = memory["nbfix"]
+    r.targets = [
+        Target("corpus size", r.total_mb, "MB", f">= {TARGET_MB:g} MB", r.total_mb >= TARGET_MB),
+        Target("ratio of medians nbfix / ast-grep", r.ratio_of_medians, "", f"<= {TARGET_RATIO:.1f}",
+               r.ratio_of_medians <= TARGET_RATIO),
+        Target("peak memory, nbfix --no-cache (process tree RSS sum)", nb_mem.tree_rss_mib, "MiB",
+               f"<= {TARGET_MEMORY_MIB:g} MiB", nb_mem.tree_rss_mib <= TARGET_MEMORY_MIB),
+        Target("one file, cache cold", r.one_file_cold_ms, "ms", f"<= {TARGET_ONE_FILE_MS:g} ms",
+               r.one_file_cold_ms <= TARGET_ONE_FILE_MS),
+        Target("cached re-check speed-up", r.cache_speedup, "x", f">= {TARGET_CACHE_SPEEDUP:g}x",
+               r.cache_speedup >= TARGET_CACHE_SPEEDUP),
+    ]
+    return r
+
+
+# --------------------------------------------------------------------------- report
+
+
+def mem_text(m: Memory) -> str:
+    pss = f"{m.tree_pss_mib:.1f}" if m.tree_pss_mib is not None else "n/a"
+    return (f"tree RSS {m.tree_rss_mib:.1f} MiB; tree PSS {pss} MiB; largest process {m.largest_process_mib:.1f} MiB;"
+            f" main process {m.main_process_mib:.1f} MiB; up to {m.max_processes} process(es)")
 
 
 def markdown(r: Results) -> str:
+    def met(name: str) -> tuple[str, str]:
+        t = next(t for t in r.targets if t.measure == name)
+        return t.target, "yes" if t.met else "**no**"
+
+    nb_mem, sg_mem = r.memory["nbfix"], r.memory["ast_grep"]
+    rules = f"{len(r.rules)} rules" if r.rules else "default rules"
     rows = [
-        ("files", f"{r.files}"),
-        ("corpus size", f"{r.total_mb:.2f} MB"),
-        ("raw tree-sitter parse", f"{r.raw_parse_mb_s:.2f} MB/s ({r.raw_parse_s:.3f} s)"),
-        ("`nbfix check`", f"{r.check_mb_s:.2f} MB/s ({r.check_s:.3f} s)"),
-        ("check / raw parse", f"{r.check_mb_s / r.raw_parse_mb_s:.1%}"),
-        ("findings", f"{r.findings}"),
-        ("nbfix exit code", f"{r.check_exit_code}"),
+        ("files", f"{r.files}", "", ""),
+        ("corpus size", f"{r.total_mb:.2f} MB", *met("corpus size")),
+        ("raw tree-sitter parse (in process, 1 thread)",
+         f"{r.raw_parse_mb_s:.2f} MB/s ({r.raw_parse_s:.3f} s)", "", ""),
+        (f"`nbfix check --no-cache`, {rules}", f"{r.check_mb_s:.2f} MB/s ({r.check_s:.3f} s)", "", ""),
+        (f"`ast-grep scan`, 1 rule, {r.ast_grep_threads} threads",
+         f"{r.ast_grep_mb_s:.2f} MB/s ({r.ast_grep_s:.3f} s)", "", ""),
+        ("ratio of medians nbfix / ast-grep", f"{r.ratio_of_medians:.2f}", *met("ratio of medians nbfix / ast-grep")),
+        ("check / raw parse", f"{r.check_mb_s / r.raw_parse_mb_s:.1%}", "", ""),
+        ("peak memory, nbfix --no-cache (process tree RSS sum)", f"{nb_mem.tree_rss_mib:.1f} MiB",
+         *met("peak memory, nbfix --no-cache (process tree RSS sum)")),
+        ("peak memory, nbfix --no-cache, details", mem_text(nb_mem), "", ""),
+        ("peak memory, ast-grep", mem_text(sg_mem), "", ""),
+        ("peak memory, nbfix cache warm", mem_text(r.memory["nbfix_cache_warm"]), "", ""),
+        (f"one file ({r.one_file_bytes / 1024:.1f} KiB), cache cold (`--no-cache`), median of {r.one_file_runs}",
+         f"{r.one_file_cold_ms:.0f} ms", *met("one file, cache cold")),
+        (f"one file, cache warm, median of {r.one_file_runs}", f"{r.one_file_warm_ms:.0f} ms", "", ""),
+        ("cached re-check, cache cold (first run, writes the cache)", f"{r.cache_cold_s:.3f} s", "", ""),
+        (f"cached re-check, cache warm (median of {r.cache_warm_runs})", f"{r.cache_warm_s:.3f} s", "", ""),
+        ("cached re-check speed-up (cold / warm)", f"{r.cache_speedup:.1f}x", *met("cached re-check speed-up")),
+        ("cached output = uncached output", "identical (checked)", "identical", "yes"),
+        ("nbfix findings, of which NB101", f"{r.findings}, {r.nb101_findings}", "", ""),
+        (f"ast-grep matches ({SG_RULE_ID})", f"{r.ast_grep_matches}", "", ""),
+        ("nbfix exit code", f"{r.check_exit_code}", "0 or 1", "yes" if r.check_exit_code in (0, 1) else "**no**"),
     ]
-    lines = [f"Command: `{r.command}` (median of {r.repeat}, seed {r.seed})", "",
-             "| measure | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines = [f"Command: `{r.command}` (median of {r.repeat}, seed {r.seed}, {os.cpu_count()} cores)", "",
+             "| measure | value | target | met? |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    lines += [
+        "",
+        "Commands measured (cwd = corpus root, except one file: cwd = a folder holding only that file):",
+        f"- nbfix: `{r.nbfix_command}`",
+        f"- ast-grep ({r.ast_grep_version}): `{r.ast_grep_command}`",
+        f"- cached re-check: `{r.cache_command}`",
+        f"- one file ({r.one_file}): `{r.one_file_command}`",
+        "",
+        ("Memory: tree RSS / PSS = peak of the sum over the started process and all its descendants, sampled "
+         f"every {SAMPLE_SECONDS * 1000:.0f} ms from /proc (RSS counts shared pages once per process); largest "
+         "process = ru_maxrss from wait4 (the largest single process among the started one and its reaped "
+         "descendants, exact); main process = sampled RSS of the started process alone. Raw parse runs in this "
+         "process and has no memory figure."),
+        "",
+        ("The ast-grep rule is syntactic: it also matches module functions (`m.def`) and methods that return by "
+         "value, which NB101 leaves alone, so it reports more matches than NB101 has findings."),
+    ]
     return "\n".join(lines)
 
 
@@ -456,9 +880,20 @@ def markdown(r: Results) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mb", type=float, default=20.0, help="corpus size in MB (default 20)")
+    parser.add_argument("--mb", type=float, default=40.0, help="corpus size in MB (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="RNG seed for the corpus (default 0)")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions; the median is reported (default 3)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="repetitions of raw parse / nbfix / ast-grep, in turn; medians reported (default 3)")
+    parser.add_argument("--warm-runs", type=int, default=5,
+                        help="cached re-check runs with the cache warm; median reported (default 5)")
+    parser.add_argument("--latency-runs", type=int, default=15,
+                        help="one-file runs, each cold and warm; medians reported (default 15)")
+    parser.add_argument("--rules", choices=("all", "default"), default="all",
+                        help="nbfix rules on the corpus: every registered rule via --select (default), or the "
+                             "default selection")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="pass -j N to nbfix and --threads N to ast-grep (default: nbfix chooses, one worker "
+                             "per core for big runs; ast-grep gets --threads <cores>)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="write the corpus to DIR and keep it")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     return parser.parse_args(argv)
@@ -476,15 +911,19 @@ def main(argv: list[str] | None = None) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="nbfix-bench-")
         corpus = Path(cleanup.name)
     try:
+        log(f"writing a {args.mb:g} MB corpus to {corpus}")
         paths = write_corpus(corpus, args.mb, args.seed)
-        results = measure(paths, corpus, max(1, args.repeat), args.seed, command)
+        results = measure(paths, corpus, args, command)
+    except BenchError as exc:
+        print(f"bench_check: error: {exc}", file=sys.stderr)
+        return 2
     finally:
         if cleanup is not None:
             cleanup.cleanup()
     print(markdown(results))
     if args.json:
         print(json.dumps(asdict(results), indent=2))
-    return 0 if results.check_exit_code in (0, 1) else 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -173,24 +173,51 @@ def check(
     return guarded(body)
 
 
+_QUICK_FLAGS = {"--force-exclude": ("force_exclude", True), "--no-force-exclude": ("force_exclude", False),
+                "--unsafe-fixes": ("unsafe_fixes", True), "--no-unsafe-fixes": ("unsafe_fixes", False),
+                "--no-cache": ("no_cache", True), "--statistics": ("statistics", True)}
+_QUICK_VALUES = {"--select": "select", "--ignore": "ignore", "--priority": "priority", "--config": "config",
+                 "--output-format": "output_format", "--output-file": "output_file", "-o": "output_file",
+                 "--jobs": "jobs", "-j": "jobs"}
+
+
 def quick(argv: list[str]) -> int | None:
-    """`nbfix check [--force-exclude] [--no-cache] PATH...`, the pre-commit and editor call, run
-    without building the typer application. None: anything else, for the full CLI to handle."""
+    """`nbfix check` run without building the typer application (pre-commit, editors and CI call
+    it on every commit). None: anything it does not take exactly as typer would (help, a bad or
+    unknown option), for the full CLI to handle."""
     if not argv or argv[0] != "check" or os.environ.get("NBFIX_NO_QUICK"):
         return None
-    flags = {"--force-exclude": "force_exclude", "--no-cache": "no_cache"}
-    options: dict[str, bool] = {}
+    options: dict = {}
     paths: list[Path] = []
-    only_paths = False
-    for arg in argv[1:]:
-        if only_paths or not arg.startswith("-"):
-            if not arg:
-                return None
+    args = iter(argv[1:])
+    for arg in args:
+        if arg == "--":
+            paths += [Path(rest) for rest in args]
+            break
+        if not arg.startswith("-"):
             paths.append(Path(arg))
-        elif arg == "--":
-            only_paths = True
-        elif arg in flags:
-            options[flags[arg]] = True
+            continue
+        name, has_value, value = arg.partition("=")
+        if name in _QUICK_FLAGS and not has_value:
+            key, flag = _QUICK_FLAGS[name]
+            options[key] = flag
+        elif name in _QUICK_VALUES and not (name in ("-o", "-j") and has_value):
+            value = value if has_value else next(args, None)
+            if value is None or value.startswith("-") and not has_value:
+                return None
+            key = _QUICK_VALUES[name]
+            if key in ("select", "ignore"):
+                options.setdefault(key, []).append(value)
+            elif key == "jobs":
+                if not value.isdigit():
+                    return None
+                options[key] = int(value)
+            elif key in ("config", "output_file"):
+                options[key] = Path(value)
+            else:
+                options[key] = value
         else:
             return None
+    if any(str(path) == "" for path in paths):
+        return None
     return check(paths or None, progress=progress_bar(), **options)
