@@ -6,6 +6,7 @@ Rules use it to see what a member pointer or function returns ("visible" types i
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
@@ -66,13 +67,26 @@ def classify_type(text: str) -> TypeKind:
     return "value"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signature:
     returns: str
     params: tuple[str, ...] = ()
 
 
-@dataclass
+# A big project repeats the same few signatures and type spellings thousands of times: the merged
+# index keeps one object for each (memory stays a fraction of the source size).
+_SIGNATURES: dict[Signature, Signature] = {}
+
+
+def _shared(signature: Signature) -> Signature:
+    found = _SIGNATURES.get(signature)
+    if found is None:
+        found = Signature(sys.intern(signature.returns), tuple(sys.intern(p) for p in signature.params))
+        _SIGNATURES[found] = found
+    return found
+
+
+@dataclass(slots=True)
 class ClassDecl:
     name: str
     bases: list[str] = field(default_factory=list)
@@ -135,10 +149,10 @@ class ProjectIndex:
             mine.qualified = mine.qualified or decl.qualified
             mine.defined_in = mine.defined_in or decl.defined_in
             for method, signatures in decl.methods.items():
-                known = mine.methods.setdefault(method, [])
-                known.extend(sig for sig in signatures if sig not in known)
+                known = mine.methods.setdefault(sys.intern(method), [])
+                known.extend(_shared(sig) for sig in signatures if sig not in known)
             mine.templated_methods |= decl.templated_methods
-            mine.fields.update(decl.fields)
+            mine.fields.update((sys.intern(k), sys.intern(v)) for k, v in decl.fields.items())
         self._exceptions.clear()
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
@@ -149,7 +163,7 @@ class ProjectIndex:
             self.includes[path] = includes
         for name, signatures in other.functions.items():
             known = self.functions.setdefault(name, [])
-            known.extend(sig for sig in signatures if sig not in known)
+            known.extend(_shared(sig) for sig in signatures if sig not in known)
 
     def lineage(self, name: str) -> Iterator[ClassDecl]:
         """The given class and its given bases, nearest first, each once."""

@@ -11,7 +11,7 @@ from nbfix.cache import Cache, canonical, digest
 from nbfix.config import Settings, codes_for, selected_rules
 from nbfix.declarations import ProjectIndex
 from nbfix.discovery import discover
-from nbfix.result import FileResult
+from nbfix.result import FileResult, Located
 from nbfix.source import SourceError, display_path, read_source
 
 if TYPE_CHECKING:  # the parser and the rules load only when a file has to be parsed
@@ -201,10 +201,21 @@ class FileWork:
         return self._slim(file_result)
 
     def _slim(self, file_result: FileResult) -> FileResult:
+        """For line-based reports: no file content, and fixes without their edits (a report line
+        needs a fix's safety, never its text), so a big run's results stay small."""
         if self.keep_content or file_result.new_content is not None:
             return file_result
         file_result.source = replace(file_result.source, raw=b"", bom=b"")
+        file_result.remaining = [_without_edits(item) for item in file_result.remaining]
         return file_result
+
+
+def _without_edits(item: Located) -> Located:
+    fix = item.finding.fix
+    if fix is None or not fix.edits:
+        return item
+    finding = replace(item.finding, fix=replace(fix, edits=(), python_moves=()))
+    return replace(item, finding=finding)
 
 
 _RESULT_FIELDS = ("remaining", "fixed", "new_content", "passes", "error")
