@@ -40,10 +40,6 @@ JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: on
 NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor write .nbfix_cache/.")
 
 
-def _exit(code: int) -> typer.Exit:
-    return typer.Exit(code)
-
-
 @app.command()
 def check(
     paths: Optional[List[Path]] = PathsArg,
@@ -60,7 +56,7 @@ def check(
     no_cache: bool = NoCacheOpt,
 ) -> None:
     """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable)."""
-    raise _exit(commands.check(
+    raise typer.Exit(commands.check(
         paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
         statistics, jobs, no_cache, progress=commands.progress_bar(),
     ))
@@ -99,7 +95,7 @@ def diff(
         progress = commands.progress_bar()
         return _show_diff(commands.run_paths(paths, settings, True, jobs=jobs, no_cache=no_cache, progress=progress))
 
-    raise _exit(commands.guarded(body))
+    raise typer.Exit(commands.guarded(body))
 
 
 @app.command()
@@ -185,7 +181,7 @@ def apply(
             return EXIT_FINDINGS
         return EXIT_CLEAN
 
-    raise _exit(commands.guarded(body))
+    raise typer.Exit(commands.guarded(body))
 
 
 @app.command()
@@ -202,7 +198,7 @@ def clean(config: Optional[Path] = ConfigOpt) -> None:
             print(f"Removed {root / CACHE_DIR}.", file=sys.stderr)
         return EXIT_CLEAN
 
-    raise _exit(commands.guarded(body))
+    raise typer.Exit(commands.guarded(body))
 
 
 @app.command()
@@ -226,7 +222,7 @@ def rules(
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
         return EXIT_CLEAN
 
-    raise _exit(commands.guarded(body))
+    raise typer.Exit(commands.guarded(body))
 
 
 @app.command()
@@ -245,7 +241,7 @@ def explain(rule: str = typer.Argument(..., help="A rule code or name, e.g. NB10
         print(r.documentation())
         return EXIT_CLEAN
 
-    raise _exit(commands.guarded(body))
+    raise typer.Exit(commands.guarded(body))
 
 
 def _version(value: bool) -> None:
