@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -16,10 +17,18 @@ def nbfix(*args, cwd) -> subprocess.CompletedProcess:
 def test_check_and_apply_are_the_same_with_workers(tmp_path):
     corpus = tmp_path / "corpus"
     generated_corpus(corpus)
-    serial = nbfix("check", "-j", "1", "--output-format", "json", ".", cwd=corpus)
-    parallel = nbfix("check", "-j", "2", "--output-format", "json", ".", cwd=corpus)
+    serial = nbfix("check", "-j", "1", "--no-cache", "--output-format", "json", ".", cwd=corpus)
+    parallel = nbfix("check", "-j", "2", "--no-cache", "--output-format", "json", ".", cwd=corpus)
     assert serial.returncode == parallel.returncode == 1
     assert serial.stdout == parallel.stdout and serial.stdout.count('"code"') > 50
+    # Workers writing the cache, then answered by it; then one file changed under a warm cache.
+    for _ in range(2):
+        assert nbfix("check", "-j", "2", "--output-format", "json", ".", cwd=corpus).stdout == serial.stdout
+    changed = next(p for p in sorted(corpus.rglob("*.c*")) if b"rv_policy::reference" in p.read_bytes())
+    changed.write_bytes(re.sub(rb"rv_policy::reference\b(?!_)", b"rv_policy::reference_internal", changed.read_bytes()))
+    fresh = nbfix("check", "-j", "1", "--no-cache", "--output-format", "json", ".", cwd=corpus)
+    assert fresh.stdout != serial.stdout
+    assert nbfix("check", "-j", "2", "--output-format", "json", ".", cwd=corpus).stdout == fresh.stdout
 
     copy = tmp_path / "copy"
     shutil.copytree(corpus, copy)

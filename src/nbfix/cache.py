@@ -101,9 +101,19 @@ class Cache:
         self.writable = True
 
     @classmethod
-    def for_run(cls, root: Path, settings_text: str, rule_codes: list[str]) -> Cache:
-        key = digest(_code_fingerprint(), settings_text, ",".join(rule_codes))
-        return cls(root / CACHE_DIR, key)
+    def for_run(cls, root: Path, settings_text: str, rules: list[type]) -> Cache:
+        """`rules`: the selected rule classes; third-party ones count with their module's file."""
+        import sys
+
+        parts = []
+        for rule in rules:
+            module_file = getattr(sys.modules.get(rule.__module__), "__file__", None) or ""
+            try:
+                info = os.stat(module_file)
+                parts.append(f"{rule.code}:{module_file}:{info.st_size}:{info.st_mtime_ns}")
+            except OSError:
+                parts.append(f"{rule.code}:{rule.__module__}")
+        return cls(root / CACHE_DIR, digest(_code_fingerprint(), settings_text, *parts))
 
     # ---- keys
 

@@ -101,7 +101,7 @@ def run(
     cache = None
     if use_cache and decide is None:
         settings_text = canonical((settings.unsafe_fixes, settings.rule_options))
-        cache = Cache.for_run(settings.root, settings_text, [rule.code for rule in rules])
+        cache = Cache.for_run(settings.root, settings_text, rules)
     work = FileWork(settings, cache, fix, keep_content, keep_trees=sum(sizes) <= KEEP_TREES_BYTES)
     workers = 1 if decide is not None else workers_for(sizes, jobs)
     if workers > 1:
