@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Sequence
 
 from nbfix.parsing import found_in, shared_query
 
@@ -90,7 +90,7 @@ def _shared(signature: Signature) -> Signature:
 class ClassDecl:
     name: str
     bases: list[str] = field(default_factory=list)
-    methods: dict[str, list[Signature]] = field(default_factory=dict)  # one per overload
+    methods: dict[str, Sequence[Signature]] = field(default_factory=dict)  # one per overload
     templated_methods: set[str] = field(default_factory=set)
     fields: dict[str, str] = field(default_factory=dict)  # name -> type
     qualified: str | None = None  # `ns::Name` where the class body is defined
@@ -149,8 +149,9 @@ class ProjectIndex:
             mine.qualified = mine.qualified or decl.qualified
             mine.defined_in = mine.defined_in or decl.defined_in
             for method, signatures in decl.methods.items():
-                known = mine.methods.setdefault(sys.intern(method), [])
-                known.extend(_shared(sig) for sig in signatures if sig not in known)
+                method = sys.intern(method)
+                known = mine.methods.get(method, ())
+                mine.methods[method] = (*known, *(_shared(sig) for sig in signatures if sig not in known))
             mine.templated_methods |= decl.templated_methods
             mine.fields.update((sys.intern(k), sys.intern(v)) for k, v in decl.fields.items())
         self._exceptions.clear()
@@ -178,7 +179,7 @@ class ProjectIndex:
             yield decl
             pending.extend(decl.bases)
 
-    def method_signatures(self, scope: str, member: str) -> list[Signature] | None:
+    def method_signatures(self, scope: str, member: str) -> Sequence[Signature] | None:
         """The overloads of `scope::member`, looked up through base classes; None if unknown
         or if the set contains a template."""
         for decl in self.lineage(scope):

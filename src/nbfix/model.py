@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Literal
+from typing import TYPE_CHECKING, Iterator, Literal, Sequence
 
 from nbfix import declarations
 from nbfix.declarations import ProjectIndex, Signature, classify_type
@@ -365,7 +365,7 @@ class BindingModel:
         here = {c.short_type for c in self.classes_with("__repr__")}
         return bool(names & (here | self.project.reprs))
 
-    def signatures(self, target: BoundCallable) -> list[Signature] | None:
+    def signatures(self, target: BoundCallable) -> Sequence[Signature] | None:
         """The declared overloads of a member pointer or function, from the project index."""
         if target.kind == "member_pointer" and target.scope and target.name:
             member = self.project.method_signatures(target.scope, declarations.short_name(target.name))

@@ -251,21 +251,30 @@ def _run_serial(jobs: list[Job], work: FileWork, decide, progress) -> list[FileR
     return files
 
 
-# Worker processes: facts travel as small plain data and are merged here; trees and file contents
-# stay in the workers, which read the files themselves.
+# Worker processes: each file's facts travel as a small pickle; the parent only collects them (it
+# never builds the index), and each lint worker merges them once. Trees and file contents stay in
+# the workers, which read the files themselves.
 _worker: FileWork | None = None
 
 
-def _start_worker(work: FileWork, index: ProjectIndex | None, project: str) -> None:
+def _start_worker(work: FileWork, facts: list[bytes] | None, project: str) -> None:
+    import pickle
+
     global _worker
     _worker = work
-    if index is not None:
+    if facts is not None:
+        index = ProjectIndex()
+        for blob in facts:
+            index.merge(pickle.loads(blob))
         work.start_lint(index, project)
 
 
-def _facts_in_worker(job: Job) -> tuple[ProjectIndex, str] | None:
+def _facts_in_worker(job: Job) -> tuple[bytes, str] | None:
+    import pickle
+
     assert _worker is not None
-    return _worker.facts(job)
+    found = _worker.facts(job)
+    return None if found is None else (pickle.dumps(found[0], pickle.HIGHEST_PROTOCOL), found[1])
 
 
 def _lint_in_worker(job: Job) -> FileResult | str:
@@ -278,12 +287,15 @@ def _run_parallel(jobs: list[Job], work: FileWork, workers: int, progress) -> li
 
     work.keep_trees = False
     chunk = max(1, min(16, len(jobs) // (workers * 8)))
-    merged = _Merged()
+    facts: list[bytes] = []
+    digests: list[str] = []
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(work, None, "")) as pool:
         for found in pool.map(_facts_in_worker, jobs, chunksize=chunk):
-            merged.add(found)
+            if found is not None:
+                facts.append(found[0])
+                digests.append(found[1])
     files: list[FileResult | str] = []
-    initargs = (work, merged.index, merged.digest)
+    initargs = (work, facts, digest(*digests))
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=initargs) as pool:
         for file_result in pool.map(_lint_in_worker, jobs, chunksize=chunk):  # input order: deterministic
             files.append(file_result)
