@@ -73,7 +73,9 @@ def _size(path: Path) -> int:
 
 
 @dataclass(frozen=True)
-class Job:
+class Task:
+    """One file to process, with the rule codes its per-file ignores switch off."""
+
     path: Path
     display: str
     ignored: frozenset[str]
@@ -96,7 +98,7 @@ def run(
     ignores = _per_file_ignores(settings)
     found = discover(paths, settings)
     result = RunResult(errors=list(found.errors))
-    jobs_ = [Job(p, display_path(p), frozenset(_ignored_codes(p, settings, ignores))) for p in found.files]
+    tasks = [Task(p, display_path(p), frozenset(_ignored_codes(p, settings, ignores))) for p in found.files]
     sizes = [_size(p) for p in found.files]
     cache = None
     if use_cache and decide is None:
@@ -105,9 +107,9 @@ def run(
     work = FileWork(settings, cache, fix, keep_content, keep_trees=sum(sizes) <= KEEP_TREES_BYTES)
     workers = 1 if decide is not None else workers_for(sizes, jobs)
     if workers > 1:
-        files = _run_parallel(jobs_, work, workers, progress)
+        files = _run_parallel(tasks, work, workers, progress)
     else:
-        files = _run_serial(jobs_, work, decide, progress)
+        files = _run_serial(tasks, work, decide, progress)
     for file_result in files:
         if isinstance(file_result, str):
             result.errors.append(file_result)
@@ -144,14 +146,14 @@ class FileWork:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "trees": {}, "linter": None, "index": ProjectIndex()}
 
-    def facts(self, job: Job) -> tuple[ProjectIndex, str] | None:
+    def facts(self, task: Task) -> tuple[ProjectIndex, str] | None:
         """The file's declarations and binding facts, with a digest of them (with a cache only);
         None if the file cannot be read: the lint pass says why."""
         try:
-            source = read_source(job.path, job.display)
+            source = read_source(task.path, task.display)
         except SourceError:
             return None
-        posix, content = job.path.as_posix(), source.content
+        posix, content = task.path.as_posix(), source.content
         key = Cache.facts_key(posix, content) if self.cache else ""
         found = self.cache.load(key) if self.cache else None
         if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], ProjectIndex):
@@ -162,7 +164,7 @@ class FileWork:
         tree = parse(content)
         facts = project_index([(posix, tree, content)])
         if self.keep_trees:
-            self.trees[job.path] = tree
+            self.trees[task.path] = tree
         if not self.cache:
             return facts, ""
         entry = (facts, digest(canonical(facts)))
@@ -181,20 +183,20 @@ class FileWork:
             self.linter = Linter(rules, self.settings.rule_options, self.index, self.settings.unsafe_fixes)
         return self.linter
 
-    def lint(self, job: Job, decide: Decide | None = None) -> FileResult | str:
+    def lint(self, task: Task, decide: Decide | None = None) -> FileResult | str:
         """The file's result, or its one-line read error."""
         try:
-            source = read_source(job.path, job.display)
+            source = read_source(task.path, task.display)
         except SourceError as exc:
             return str(exc)
-        tree = self.trees.pop(job.path, None)
+        tree = self.trees.pop(task.path, None)
         key = ""
         if self.cache:
-            key = self.cache.result_key(job.path.as_posix(), source.content, self.fix, set(job.ignored), self.project)
+            key = self.cache.result_key(task.path.as_posix(), source.content, self.fix, set(task.ignored), self.project)
             cached = self.cache.load(key)
             if isinstance(cached, dict):
                 return self._slim(FileResult(source, **cached))
-        file_result = self._linter().run(source, tree, self.fix, set(job.ignored), decide)
+        file_result = self._linter().run(source, tree, self.fix, set(task.ignored), decide)
         if self.cache:
             stored = {name: getattr(file_result, name) for name in _RESULT_FIELDS}
             self.cache.store(key, stored)
@@ -238,16 +240,16 @@ class _Merged:
         return digest(*self.digests)
 
 
-def _run_serial(jobs: list[Job], work: FileWork, decide, progress) -> list[FileResult | str]:
+def _run_serial(tasks: list[Task], work: FileWork, decide, progress) -> list[FileResult | str]:
     merged = _Merged()
-    for job in jobs:
-        merged.add(work.facts(job))
+    for task in tasks:
+        merged.add(work.facts(task))
     work.start_lint(merged.index, merged.digest)
     files = []
-    for job in jobs:
-        files.append(work.lint(job, decide))
+    for task in tasks:
+        files.append(work.lint(task, decide))
         if progress is not None:
-            progress(len(files), len(jobs))
+            progress(len(files), len(tasks))
     return files
 
 
@@ -269,38 +271,38 @@ def _start_worker(work: FileWork, facts: list[bytes] | None, project: str) -> No
         work.start_lint(index, project)
 
 
-def _facts_in_worker(job: Job) -> tuple[bytes, str] | None:
+def _facts_in_worker(task: Task) -> tuple[bytes, str] | None:
     import pickle
 
     assert _worker is not None
-    found = _worker.facts(job)
+    found = _worker.facts(task)
     return None if found is None else (pickle.dumps(found[0], pickle.HIGHEST_PROTOCOL), found[1])
 
 
-def _lint_in_worker(job: Job) -> FileResult | str:
+def _lint_in_worker(task: Task) -> FileResult | str:
     assert _worker is not None
-    return _worker.lint(job)
+    return _worker.lint(task)
 
 
-def _run_parallel(jobs: list[Job], work: FileWork, workers: int, progress) -> list[FileResult | str]:
+def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress) -> list[FileResult | str]:
     from concurrent.futures import ProcessPoolExecutor
 
     work.keep_trees = False
-    chunk = max(1, min(16, len(jobs) // (workers * 8)))
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
     facts: list[bytes] = []
     digests: list[str] = []
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(work, None, "")) as pool:
-        for found in pool.map(_facts_in_worker, jobs, chunksize=chunk):
+        for found in pool.map(_facts_in_worker, tasks, chunksize=chunk):
             if found is not None:
                 facts.append(found[0])
                 digests.append(found[1])
     files: list[FileResult | str] = []
     initargs = (work, facts, digest(*digests))
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=initargs) as pool:
-        for file_result in pool.map(_lint_in_worker, jobs, chunksize=chunk):  # input order: deterministic
+        for file_result in pool.map(_lint_in_worker, tasks, chunksize=chunk):  # input order: deterministic
             files.append(file_result)
             if progress is not None:
-                progress(len(files), len(jobs))
+                progress(len(files), len(tasks))
     return files
 
 
