@@ -159,7 +159,7 @@ class Cache:
                 marker.write_text(text, encoding="utf-8")
 
 
-def _environment_fingerprint() -> str:
+def environment_fingerprint() -> str:
     """Where Python finds packages: installing or removing a rule plugin changes these folders."""
     import sys
 
@@ -191,7 +191,7 @@ class RunMemo:
         found = discover(paths, settings)
         if found.errors:
             return None
-        parts = ["run", _code_fingerprint(), _environment_fingerprint(), str(Path.cwd()), canonical(settings), options]
+        parts = ["run", _code_fingerprint(), environment_fingerprint(), str(Path.cwd()), canonical(settings), options]
         for path in found.files:
             try:
                 parts += [path.as_posix(), digest(path.read_bytes())]

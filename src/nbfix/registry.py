@@ -18,22 +18,61 @@ class RegistryError(Exception):
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[type[Rule], ...]:
-    from importlib.metadata import entry_points  # costly to import: only when rules are needed
+    from importlib import import_module
 
     from nbfix.rule import Rule
 
     rules: dict[str, type[Rule]] = {}
-    for entry in entry_points(group=GROUP):
+    for name, value in _entry_points():
         try:
-            rule = entry.load()
+            module, _, attribute = value.partition(":")
+            rule = import_module(module.strip())
+            for part in attribute.split("[")[0].strip().split("."):
+                rule = getattr(rule, part) if part else rule
         except Exception as exc:  # a broken plugin must not hide the others' cause
-            raise RegistryError(f"cannot load rule plugin {entry.name!r} ({entry.value}): {exc}") from exc
+            raise RegistryError(f"cannot load rule plugin {name!r} ({value}): {exc}") from exc
         if not (isinstance(rule, type) and issubclass(rule, Rule)):
-            raise RegistryError(f"rule plugin {entry.name!r} ({entry.value}) is not an nbfix Rule")
+            raise RegistryError(f"rule plugin {name!r} ({value}) is not an nbfix Rule")
         if rule.code in rules and rules[rule.code] is not rule:
             raise RegistryError(f"two rule plugins claim code {rule.code}")
         rules[rule.code] = rule
     return tuple(sorted(rules.values(), key=lambda r: r.code))
+
+
+def _entry_points() -> list[tuple[str, str]]:
+    """(name, value) of every entry point in the group. Asking importlib.metadata costs about
+    70 ms a process, so the list is kept per Python environment in the user's cache folder
+    (`$XDG_CACHE_HOME/nbfix`, else `~/.cache/nbfix`); installing or removing a package changes
+    the environment's fingerprint."""
+    import json
+    import os
+    from pathlib import Path
+
+    from nbfix import __version__
+    from nbfix.cache import digest, environment_fingerprint
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix"
+    kept = base / f"entry-points-{digest(__version__, GROUP, environment_fingerprint())}.json"
+    try:
+        found = json.loads(kept.read_text(encoding="utf-8"))
+        if isinstance(found, list) and all(isinstance(e, list) and len(e) == 2 for e in found):
+            return [(str(name), str(value)) for name, value in found]
+    except (OSError, ValueError):
+        pass
+    from importlib.metadata import entry_points
+
+    entries = sorted({(entry.name, entry.value) for entry in entry_points(group=GROUP)})
+    try:
+        import tempfile
+
+        base.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=base, prefix=".tmp-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(entries, out)
+        os.replace(temporary, kept)
+    except OSError:
+        pass  # a read-only home: ask importlib.metadata each time
+    return entries
 
 
 def rule_by_selector(selector: str) -> list[type[Rule]]:
