@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import insert_line_before
 from nbfix.model import BindingModel, code_text, node_text
-from nbfix.parsing import descendants, found_in, shared_query
+from nbfix.parsing import descendants, found_in, shared_nodes
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_BLOCKS = shared_query("nb103.blocks", "(compound_statement) @block")
+_BLOCKS = shared_nodes(
+    "nb103.blocks", "(compound_statement) @block", ("compound_statement",), lambda node: [{"block": [node]}]
+)
 _GROWTH = {"push_back", "emplace_back"}
 # Member calls that leave the size alone; any other use of the vector in the loop is not counted.
 _READS = {"back", "front", "size", "empty", "data", "capacity", "at"}

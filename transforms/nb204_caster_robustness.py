@@ -6,15 +6,24 @@ from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import indent_unit, line_indent, newline_of
 from nbfix.model import code_text, inside_try, node_text
-from nbfix.parsing import descendants, found_in, shared_query
+from nbfix.parsing import descendants, found_in, shared_nodes
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_CASTERS = shared_query(
+def _caster_matches(node: Node) -> list[dict]:
+    name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+    if name is None or name.type != "template_type" or body is None or body.type != "field_declaration_list":
+        return []
+    template = name.child_by_field_name("name")
+    return [{"name": [template], "body": [body], "caster": [node]}] if template is not None and template.type == "type_identifier" else []
+
+
+_CASTERS = shared_nodes(
     "nb204.casters",
     "(struct_specifier name: (template_type name: (type_identifier) @name) body: (field_declaration_list) @body) @caster",
+    ("struct_specifier",), _caster_matches,
 )
 _CALLS = frozenset({"call_expression", "new_expression", "throw_statement"})
 _NULLABLE = ("optional", "*", "shared_ptr", "unique_ptr", "nullptr_t", "variant")

@@ -6,13 +6,13 @@ import re
 from typing import TYPE_CHECKING, Iterator
 
 from nbfix.model import code_text, inside_try, node_text
-from nbfix.parsing import descendants, found_in, shared_query
+from nbfix.parsing import descendants, found_in, shared_nodes
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_LOOPS = shared_query("nb402.loops", "(for_range_loop) @loop")
+_LOOPS = shared_nodes("nb402.loops", "(for_range_loop) @loop", ("for_range_loop",), lambda node: [{"loop": [node]}])
 _WRAPPERS = {"iterable", "list", "tuple", "sequence", "handle", "object", "args", "set", "iterator"}
 _CAST = re.compile(r"^(?:(?P<ns>[\w:]+)::)?cast<(?P<type>.+)>$")
 

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Sequence
 
-from nbfix.parsing import found_in, shared_query
+from nbfix.parsing import found_in, shared_nodes
 
 if TYPE_CHECKING:  # facts are merged and cached without loading the parser
     from tree_sitter import Node, Tree
@@ -27,7 +27,48 @@ _QUERY = """
 (translation_unit (declaration declarator: (_) @declarator) @declaration)
 (namespace_definition body: (declaration_list (declaration declarator: (_) @declarator) @declaration))
 """
-_DECLARATIONS = shared_query("declarations", _QUERY, batch="facts")
+
+
+def _top_level(node: Node) -> bool:
+    """Directly in the file, or directly in a namespace's body."""
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type == "translation_unit":
+        return True
+    owner = parent.parent
+    return parent.type == "declaration_list" and owner is not None and owner.type == "namespace_definition" and (
+        owner.child_by_field_name("body") == parent
+    )
+
+
+def _declaration_matches(node: Node) -> list[dict]:
+    kind = node.type
+    if kind == "preproc_include":
+        path = node.child_by_field_name("path")
+        return [{"include": [path]}] if path is not None and path.is_named else []
+    if kind in ("class_specifier", "struct_specifier", "enum_specifier"):
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name is None or body is None or not name.is_named:
+            return []
+        if kind == "enum_specifier":
+            return [{"enum_name": [name], "enum": [node]}] if body.type == "enumerator_list" else []
+        return [{"name": [name], "body": [body], "class": [node]}] if body.type == "field_declaration_list" else []
+    if not _top_level(node):
+        return []
+    if kind == "template_declaration":
+        return [{"template": [node]}]
+    if kind == "function_definition":
+        return [{"function": [node]}]
+    return [{"declarator": [d], "declaration": [node]} for d in node.children_by_field_name("declarator") if d.is_named]
+
+
+_DECLARATIONS = shared_nodes(
+    "declarations", _QUERY,
+    ("preproc_include", "enum_specifier", "template_declaration", "class_specifier", "struct_specifier",
+     "function_definition", "declaration"),
+    _declaration_matches,
+)
 _SPECIFIERS = re.compile(r"\b(static|virtual|inline|constexpr|explicit|friend|extern)\b|\[\[[^\]]*\]\]")
 TypeKind = Literal["pointer", "reference", "value", "unknown"]
 # The standard library's exception classes: a class deriving from any of them is an exception.

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nbfix.parsing import error_regions, found_in, shared_query
+from nbfix.parsing import error_regions, found_in, shared_nodes
 from nbfix.rule import Edit, FileEdit, Finding, Fix
 
 if TYPE_CHECKING:
@@ -26,8 +26,16 @@ PREFIX = b"void nbfix_macro_body() {\n"
 # the snippet find the file's style rather than the macro's deeper indentation.
 UNIT_HINT = "{unit}//\n{unit}//\n"
 SUFFIX = b"\n;}\n"
-_MACROS = shared_query(
-    "macros", batch="model", source="(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro"
+
+
+def _macro_matches(node: Node) -> list[dict]:
+    body = node.child_by_field_name("value")
+    return [{"body": [body], "macro": [node]}] if body is not None and body.type == "preproc_arg" else []
+
+
+_MACROS = shared_nodes(
+    "macros", "(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro",
+    ("preproc_function_def", "preproc_def"), _macro_matches,
 )
 _CONTINUATION = re.compile(rb"\\(\r?\n)")
 

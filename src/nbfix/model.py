@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator, Literal, Sequence
 from nbfix import declarations
 from nbfix.declarations import ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
-from nbfix.parsing import descendants, found_in, parse, shared_query
+from nbfix.parsing import descendants, found_in, parse, shared_nodes
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -50,35 +50,99 @@ CHAIN_METHODS = frozenset(BIND_METHODS) | {"value", "export_values", "def_buffer
 CLASS_TEMPLATES = {"class_": "class", "enum_": "enum", "exception": "exception"}
 INIT_CALLABLES = frozenset({"init", "init_implicit", "new_"})
 
-_BINDING_QUERY = shared_query("bindings", batch="facts", source="""
+def _binding_matches(call: Node) -> list[dict]:
+    function, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    if function is None or function.type != "field_expression" or args is None or args.type != "argument_list":
+        return []
+    target, method = function.child_by_field_name("argument"), function.child_by_field_name("field")
+    if target is None or not target.is_named or method is None or method.type != "field_identifier":
+        return []
+    if not (method.text or b"").startswith(b"def"):
+        return []
+    return [{"object": [target], "method": [method], "args": [args], "call": [call]}]
+
+
+_BINDING_QUERY = shared_nodes("bindings", """
 (call_expression
   function: (field_expression argument: (_) @object field: (field_identifier) @method)
   arguments: (argument_list) @args
   (#match? @method "^def")) @call
-""")
-_DECLARATION_QUERY = shared_query("variables", batch="model", source="""
+""", ("call_expression",), _binding_matches)
+
+
+def _variable_matches(node: Node) -> list[dict]:
+    found = []
+    for declarator in node.children_by_field_name("declarator"):
+        kind = declarator.type
+        if kind == "identifier":
+            found.append(declarator)
+        elif kind == "init_declarator" and node.type == "declaration":
+            inner = declarator.child_by_field_name("declarator")
+            if inner is not None and inner.type == "identifier":
+                found.append(inner)
+        elif kind == "reference_declarator":
+            found += [child for child in declarator.named_children if child.type == "identifier"]
+        elif kind == "pointer_declarator" and node.type == "parameter_declaration":
+            inner = declarator.child_by_field_name("declarator")
+            if inner is not None and inner.type == "identifier":
+                found.append(inner)
+    return [{"name": [name], "declaration": [node]} for name in found]
+
+
+_DECLARATION_QUERY = shared_nodes("variables", """
 (declaration declarator: (init_declarator declarator: (identifier) @name)) @declaration
 (declaration declarator: (identifier) @name) @declaration
 (declaration declarator: (reference_declarator (identifier) @name)) @declaration
 (parameter_declaration declarator: (reference_declarator (identifier) @name)) @declaration
 (parameter_declaration declarator: (pointer_declarator declarator: (identifier) @name)) @declaration
 (parameter_declaration declarator: (identifier) @name) @declaration
-""")
-_CLASS_QUERY = shared_query("class_creations", batch="model", source="""
+""", ("declaration", "parameter_declaration"), _variable_matches)
+
+
+def _class_creation_matches(call: Node) -> list[dict]:
+    function = call.child_by_field_name("function")
+    if function is not None and function.type == "qualified_identifier":
+        function = function.child_by_field_name("name")
+    elif function is not None and function.type != "template_function":
+        return []
+    if function is None or function.type != "template_function":
+        return []
+    name = function.child_by_field_name("name")
+    return [{"name": [name], "call": [call]}] if name is not None and name.type == "identifier" else []
+
+
+_CLASS_QUERY = shared_nodes("class_creations", """
 (call_expression function: (qualified_identifier name: (template_function name: (identifier) @name))) @call
 (call_expression function: (template_function name: (identifier) @name)) @call
-""")
-_LOCAL_QUERY = shared_query("locals", """
+""", ("call_expression",), _class_creation_matches)
+_LOCAL_QUERY = shared_nodes("locals", """
 (parameter_declaration) @declaration
 (optional_parameter_declaration) @declaration
 (declaration) @declaration
-""")
-_FILE_QUERY = shared_query("file", batch="facts", source="""
+""", ("parameter_declaration", "optional_parameter_declaration", "declaration"), lambda node: [{"declaration": [node]}])
+
+
+def _file_matches(node: Node) -> list[dict]:
+    kind = node.type
+    if kind == "preproc_include":
+        path = node.child_by_field_name("path")
+        return [{"include": [path]}] if path is not None and path.is_named else []
+    if kind == "namespace_alias_definition":
+        name = node.child_by_field_name("name")
+        return [{"alias": [name], "alias_definition": [node]}] if name is not None and name.type == "namespace_identifier" else []
+    if kind == "using_declaration":
+        return [{"using": [node]}]
+    declarator = node.child_by_field_name("declarator")
+    macro = declarator.child_by_field_name("declarator") if declarator is not None and declarator.type == "function_declarator" else None
+    return [{"macro": [macro], "module_init": [node]}] if macro is not None and macro.type == "identifier" else []
+
+
+_FILE_QUERY = shared_nodes("file", """
 (preproc_include path: (_) @include)
 (namespace_alias_definition name: (namespace_identifier) @alias) @alias_definition
 (using_declaration) @using
 (function_definition declarator: (function_declarator declarator: (identifier) @macro)) @module_init
-""")
+""", ("preproc_include", "namespace_alias_definition", "using_declaration", "function_definition"), _file_matches)
 _MAY_DECLARE_OWNER = re.compile(rb"class_|enum_|exception|module|def_|\bauto\b")
 _WS = re.compile(r"\s+")
 _KEEP_ALIVE = re.compile(r"^keep_alive<(\d+),(\d+)>\(\)$")
@@ -853,8 +917,16 @@ def repr_classes(tree: Tree, content: bytes) -> set[str]:
     return found
 
 
-_INVOCATIONS = shared_query(
-    "invocations", batch="model", source="(call_expression function: (identifier) @name arguments: (argument_list) @args) @call"
+def _invocation_matches(call: Node) -> list[dict]:
+    function, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    if function is None or function.type != "identifier" or args is None or args.type != "argument_list":
+        return []
+    return [{"name": [function], "args": [args], "call": [call]}]
+
+
+_INVOCATIONS = shared_nodes(
+    "invocations", "(call_expression function: (identifier) @name arguments: (argument_list) @args) @call",
+    ("call_expression",), _invocation_matches,
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterable
 
 # The parser loads on first use: runs the cache answers entirely never need it.
 if TYPE_CHECKING:
@@ -73,56 +73,63 @@ def error_count(tree: tree_sitter.Tree) -> int:
     return len(error_regions(tree))
 
 
-# ---- whole-file queries: the patterns nbfix needs over a whole tree run as few queries, once per
-# tree: one per batch (each separate query costs about 15 ms to compile and a full walk to run).
+# ---- whole-file groups: what the model and the rules look for in a whole tree. Each group keeps
+# the tree-sitter pattern it stands for, but is found by node type and a Python test: patterns with
+# fields cost about 4 ms each to compile with the C++ grammar, while one query naming every node
+# type needed compiles in about 10 ms and runs once per tree.
 
-_SHARED: dict[str, tuple[str, str]] = {}  # group name -> (batch, query source)
+Match = dict  # capture name -> nodes, as `matches` gives them
+_NODE_GROUPS: dict[str, tuple[str, frozenset[str], Callable[[tree_sitter.Node], list[Match]]]] = {}
 
 
-def shared_query(name: str, source: str, batch: str | None = None) -> str:
-    """Register a whole-file query group (at import time) and return its name. Groups of one
-    `batch` run together, as one query, the first time any of them is asked for on a tree."""
-    _SHARED[name] = (batch or name, source)
+def shared_nodes(name: str, pattern: str, types: Iterable[str], match: Callable[[tree_sitter.Node], list[Match]]) -> str:
+    """Register a whole-file group found by node type and a Python test instead of a query:
+    a pattern with fields costs about 4 ms to compile, one that names a node type almost
+    nothing. `pattern` is the tree-sitter query the group stands for (tests hold `match` to it);
+    `match(node)`, for a node of one of `types`, returns the pattern's matches at that node."""
+    _NODE_GROUPS[name] = (pattern, frozenset(types), match)
     return name
 
 
 @lru_cache(maxsize=None)
-def _combined(names: tuple[str, ...]) -> tuple[tree_sitter.Query, tuple[str, ...]]:
-    """These groups as one query, and the group each of its patterns belongs to."""
-    sources = [_SHARED[name][1] for name in names]
-    combined = query("\n".join(sources))
-    ends, offset = [], 0
-    for source in sources:
-        offset += len(source.encode("utf-8")) + 1
-        ends.append(offset)
-    owners = []
-    for index in range(combined.pattern_count):
-        start = combined.start_byte_for_pattern(index)
-        owners.append(next(name for name, end in zip(names, ends) if start < end))
-    return combined, tuple(owners)
+def _node_query(types: frozenset[str]) -> tree_sitter.Query:
+    return query("[" + " ".join(f"({t})" for t in sorted(types)) + "] @node")
 
 
 class Found:
-    """What the shared whole-file queries find in one tree, grouped by query group."""
+    """What the whole-file groups find in one tree."""
 
     def __init__(self, tree: tree_sitter.Tree) -> None:
         self.tree = tree
+        self._nodes: list[tree_sitter.Node] | None = None  # every node of a registered type, in order
+        self._types: frozenset[str] = frozenset()
+        self._positions: dict[str, list[int]] = {}  # node type -> its places in `_nodes`
         self._matches: dict[str, list[dict[str, list[tree_sitter.Node]]]] = {}
         self._captures: dict[str, dict[str, list[tree_sitter.Node]]] = {}
         self._sorted: dict[tuple[str, str], tuple[list[int], list[tree_sitter.Node]]] = {}
 
-    def _run_batch(self, batch: str) -> None:
-        names = tuple(name for name, (owner, _) in _SHARED.items() if owner == batch)
-        combined, owners = _combined(names)
-        for name in names:
-            self._matches[name] = []
-        for index, found in _cursor(combined).matches(self.tree.root_node):
-            self._matches[owners[index]].append(found)
+    def _find_nodes(self) -> None:
+        """One query for every registered node type: the nodes in document order, outer first."""
+        types = frozenset(t for _, group_types, _ in _NODE_GROUPS.values() for t in group_types)
+        self._types = types
+        self._nodes, self._positions = [], {}
+        for _, found in _cursor(_node_query(types)).matches(self.tree.root_node):
+            node = found["node"][0]
+            self._positions.setdefault(node.type, []).append(len(self._nodes))
+            self._nodes.append(node)
+
+    def _run_nodes(self, name: str) -> None:
+        _, types, match = _NODE_GROUPS[name]
+        if self._nodes is None or not types <= self._types:  # a group registered after the search
+            self._find_nodes()
+        positions = sorted(p for t in types for p in self._positions.get(t, ()))
+        assert self._nodes is not None
+        self._matches[name] = [found for p in positions for found in match(self._nodes[p])]
 
     def matches(self, name: str) -> list[dict[str, list[tree_sitter.Node]]]:
-        """Each match of the group, in document order (as `matches` would give)."""
+        """Each match of the group, in document order of the nodes they are at."""
         if name not in self._matches:
-            self._run_batch(_SHARED[name][0])
+            self._run_nodes(name)
         return self._matches[name]
 
     def captures(self, name: str) -> dict[str, list[tree_sitter.Node]]:

@@ -1,0 +1,40 @@
+"""Whole-file groups found by node type and a Python test give exactly what their tree-sitter
+pattern gives, on every fixture, the examples and a generated corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+import nbfix.declarations  # noqa: F401  (registers the groups)
+import nbfix.macros  # noqa: F401
+import nbfix.model  # noqa: F401
+from conftest import FIXTURES, ROOT
+from nbfix.config import Settings
+from nbfix.discovery import discover
+from nbfix.parsing import _NODE_GROUPS, Found, matches, parse
+from nbfix.registry import all_rules
+from test_prefilter import generated_corpus
+
+
+def as_set(found: list[dict]) -> list:
+    return sorted(tuple(sorted((key, tuple(n.id for n in nodes)) for key, nodes in match.items())) for match in found)
+
+
+@pytest.mark.parametrize("where", ["fixtures", "examples", "generated"])
+def test_node_groups_match_their_patterns(where, tmp_path):
+    all_rules()  # the rules register their groups too
+    if where == "generated":
+        paths = generated_corpus(tmp_path)
+    else:
+        paths = discover([FIXTURES if where == "fixtures" else ROOT / "examples"], Settings(root=ROOT)).files
+    assert len(_NODE_GROUPS) >= 12
+    seen = {name: 0 for name in _NODE_GROUPS}
+    for path in paths:
+        tree = parse(path.read_bytes())
+        found = Found(tree)
+        for name, (pattern, _, _) in _NODE_GROUPS.items():
+            mine, theirs = found.matches(name), matches(pattern, tree.root_node)
+            assert as_set(mine) == as_set(theirs), (path, name)
+            seen[name] += len(theirs)
+    if where == "fixtures":  # every group really matched something
+        assert all(seen.values()), seen
