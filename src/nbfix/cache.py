@@ -14,6 +14,7 @@ ever saves time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -143,11 +144,16 @@ class Cache:
             import tempfile
 
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except OSError:
+            self.writable = False  # read-only tree: run on without a cache
+            return
+        try:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, folder / key)
-        except OSError:
-            self.writable = False  # read-only tree: run on without a cache
+        except (OSError, pickle.PicklingError):
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
     def _prepare(self) -> None:
         if self.entries.is_dir():
