@@ -252,3 +252,18 @@ def test_entry_point_list_is_kept_per_environment(tmp_path, monkeypatch):
             registry.all_rules()
     finally:
         registry.all_rules.cache_clear()
+
+
+def test_memoised_named_files_follow_their_ignore_files(project):
+    """pre-commit's call (`check --force-exclude FILE...`) is answered without matching ignore
+    patterns, yet still sees a `.gitignore` change."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    (project / ".gitignore").write_text("other.cpp\n")
+    args = ("check", "--force-exclude", "bind.cpp", "other.cpp")
+    first = run_cli(*args, cwd=project)
+    assert "bind.cpp" in first.stdout and "other.cpp" not in first.stdout
+    assert run_cli(*args, cwd=project).stdout == first.stdout
+    (project / ".gitignore").write_text("# nothing ignored\n")
+    assert "other.cpp" in run_cli(*args, cwd=project).stdout
+    (project / ".gitignore").write_text("other.cpp\n")
+    assert run_cli(*args, cwd=project).stdout == first.stdout

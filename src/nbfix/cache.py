@@ -181,6 +181,25 @@ def environment_fingerprint() -> str:
     return digest(*stats)
 
 
+def _ignore_files_above(files: list[Path]) -> list[str]:
+    """The `.gitignore` files discovery reads for these files (up to the repository's top)."""
+    parts = []
+    seen: set[Path] = set()
+    for path in files:
+        for folder in path.parents:
+            if folder in seen:
+                break
+            seen.add(folder)
+            ignore = folder / ".gitignore"
+            try:
+                parts.append(f"{folder}:{digest(ignore.read_bytes())}")
+            except OSError:
+                parts.append(f"{folder}:-")
+            if (folder / ".git").exists():
+                break
+    return parts
+
+
 class RunMemo:
     """A whole `check` run, answered without loading the rules: its output for the same files
     (by content), settings, options, working folder, nbfix code and installed packages."""
@@ -192,13 +211,21 @@ class RunMemo:
     @classmethod
     def for_check(cls, settings: Any, paths: list[Path], options: str) -> RunMemo | None:
         """None when the run cannot be memoised (missing or unreadable paths: say so afresh)."""
-        from nbfix.discovery import discover
-
-        found = discover(paths, settings)
-        if found.errors:
-            return None
         parts = ["run", _code_fingerprint(), environment_fingerprint(), str(Path.cwd()), canonical(settings), options]
-        for path in found.files:
+        if all(path.is_file() for path in paths):
+            # Files named explicitly (pre-commit's call): which of them run depends only on the
+            # ignore files above them, so they need no pattern matching (nor pathspec) here.
+            files = sorted({path.resolve() for path in paths})
+            if settings.force_exclude and settings.respect_gitignore:
+                parts += _ignore_files_above(files)
+        else:
+            from nbfix.discovery import discover
+
+            found = discover(paths, settings)
+            if found.errors:
+                return None
+            files = found.files
+        for path in files:
             try:
                 parts += [path.as_posix(), digest(path.read_bytes())]
             except OSError:
