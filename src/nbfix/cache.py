@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import hashlib
 import io
 import os
@@ -78,7 +79,7 @@ def _code_fingerprint() -> str:
 
 
 class _SafeUnpickler(pickle.Unpickler):
-    """Only nbfix's data classes and plain containers: a planted entry cannot run code."""
+    """Only nbfix's data classes, enums and plain containers: a planted entry cannot run code."""
 
     _BUILTINS = {"set", "frozenset", "list", "dict", "tuple", "bytes", "str", "int", "bool"}
 
@@ -87,8 +88,8 @@ class _SafeUnpickler(pickle.Unpickler):
             return super().find_class(module, name)
         if module.split(".")[0] in ("nbfix", "nbfix_transforms") and not name.startswith("_"):
             found = super().find_class(module, name)
-            if isinstance(found, type):
-                return found
+            if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
+                return found  # plain data: building one runs no code of the entry's choosing
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the nbfix cache")
 
 

@@ -41,38 +41,60 @@ def all_rules() -> tuple[type[Rule], ...]:
 
 def _entry_points() -> list[tuple[str, str]]:
     """(name, value) of every entry point in the group. Asking importlib.metadata costs about
-    70 ms a process, so the list is kept per Python environment in the user's cache folder
-    (`$XDG_CACHE_HOME/nbfix`, else `~/.cache/nbfix`); installing or removing a package changes
-    the environment's fingerprint."""
-    import json
+    70 ms a process, so the list is kept per Python environment in the user's cache folder;
+    installing or removing a package changes the environment's fingerprint."""
+    kept = _kept_list()
+    entries = _read_kept(kept) if kept is not None else None
+    if entries is None:
+        from importlib.metadata import entry_points
+
+        entries = sorted({(entry.name, entry.value) for entry in entry_points(group=GROUP)})
+        if kept is not None:
+            _keep(kept, entries)
+    return entries
+
+
+def _kept_list():
+    """`$XDG_CACHE_HOME/nbfix/entry-points-<environment>.json` (else under `~/.cache`), or None
+    when there is no home folder."""
     import os
     from pathlib import Path
 
     from nbfix import __version__
     from nbfix.cache import digest, environment_fingerprint
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix"
-    kept = base / f"entry-points-{digest(__version__, GROUP, environment_fingerprint())}.json"
     try:
-        found = json.loads(kept.read_text(encoding="utf-8"))
-        if isinstance(found, list) and all(isinstance(e, list) and len(e) == 2 for e in found):
-            return [(str(name), str(value)) for name, value in found]
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix"
+    except RuntimeError:
+        return None
+    return base / f"entry-points-{digest(__version__, GROUP, environment_fingerprint())}.json"
+
+
+def _read_kept(path) -> list[tuple[str, str]] | None:
+    import json
+
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        pass
-    from importlib.metadata import entry_points
+        return None
+    if not (isinstance(found, list) and all(isinstance(e, list) and len(e) == 2 for e in found)):
+        return None
+    return [(str(name), str(value)) for name, value in found]
 
-    entries = sorted({(entry.name, entry.value) for entry in entry_points(group=GROUP)})
+
+def _keep(path, entries: list[tuple[str, str]]) -> None:
+    import json
+    import os
+    import tempfile
+
     try:
-        import tempfile
-
-        base.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=base, prefix=".tmp-")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(entries, out)
-        os.replace(temporary, kept)
+        os.replace(temporary, path)
     except OSError:
-        pass  # a read-only home: ask importlib.metadata each time
-    return entries
+        pass  # a read-only home: importlib.metadata is asked each time
 
 
 def rule_by_selector(selector: str) -> list[type[Rule]]:
