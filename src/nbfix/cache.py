@@ -184,20 +184,14 @@ def environment_fingerprint() -> str:
 
 def _ignore_files_above(files: list[Path]) -> list[str]:
     """The `.gitignore` files discovery reads for these files (up to the repository's top)."""
+    from nbfix.discovery import ignore_folders
+
     parts = []
-    seen: set[Path] = set()
-    for path in files:
-        for folder in path.parents:
-            if folder in seen:
-                break
-            seen.add(folder)
-            ignore = folder / ".gitignore"
-            try:
-                parts.append(f"{folder}:{digest(ignore.read_bytes())}")
-            except OSError:
-                parts.append(f"{folder}:-")
-            if (folder / ".git").exists():
-                break
+    for folder in sorted({folder for path in files for folder in ignore_folders(path)}):
+        try:
+            parts.append(f"{folder}:{digest((folder / '.gitignore').read_bytes())}")
+        except OSError:
+            parts.append(f"{folder}:-")
     return parts
 
 

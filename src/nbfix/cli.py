@@ -256,9 +256,3 @@ def _root(
 ) -> None:
     """Find and fix defects in nanobind and pybind11 bindings."""
 
-
-def main() -> None:
-    """The console script lives in nbfix.entry; this stays for `python -m nbfix`."""
-    from nbfix.entry import main as entry_main
-
-    entry_main()

@@ -42,11 +42,16 @@ def _top_level(node: Node) -> bool:
     )
 
 
+def include_matches(node: Node) -> list[dict]:
+    """`(preproc_include path: (_) @include)` at an include directive."""
+    path = node.child_by_field_name("path")
+    return [{"include": [path]}] if path is not None and path.is_named else []
+
+
 def _declaration_matches(node: Node) -> list[dict]:
     kind = node.type
     if kind == "preproc_include":
-        path = node.child_by_field_name("path")
-        return [{"include": [path]}] if path is not None and path.is_named else []
+        return include_matches(node)
     if kind in ("class_specifier", "struct_specifier", "enum_specifier"):
         name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
         if name is None or body is None or not name.is_named:

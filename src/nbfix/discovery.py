@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from nbfix.config import DEFAULT_EXCLUDE, Settings
 
@@ -61,13 +62,19 @@ class _Ignores:
                 return True
         if not self.settings.respect_gitignore:
             return False
-        for folder in path.parents:
+        for folder in ignore_folders(path):
             spec = self._spec(folder)
             if spec is not None and spec.match_file(path.relative_to(folder).as_posix() + suffix):
                 return True
-            if (folder / ".git").exists():
-                break
         return False
+
+
+def ignore_folders(path: Path) -> Iterator[Path]:
+    """The folders whose `.gitignore` applies to `path`: its parents, up to the repository's top."""
+    for folder in path.parents:
+        yield folder
+        if (folder / ".git").exists():
+            return
 
 
 def discover(paths: list[Path], settings: Settings) -> Discovery:

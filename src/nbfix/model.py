@@ -125,8 +125,7 @@ _LOCAL_QUERY = shared_nodes("locals", """
 def _file_matches(node: Node) -> list[dict]:
     kind = node.type
     if kind == "preproc_include":
-        path = node.child_by_field_name("path")
-        return [{"include": [path]}] if path is not None and path.is_named else []
+        return declarations.include_matches(node)
     if kind == "namespace_alias_definition":
         name = node.child_by_field_name("name")
         return [{"alias": [name], "alias_definition": [node]}] if name is not None and name.type == "namespace_identifier" else []
