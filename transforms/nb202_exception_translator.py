@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.declarations import ProjectIndex, short_name
+from nbfix.declarations import IndexQueries, short_name
 from nbfix.edits import indent_unit, line_indent, newline_of
 from nbfix.model import node_text, registered_exceptions, squash
 from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
@@ -78,12 +78,11 @@ class ExceptionTranslator(Rule):
         if not model.module_inits:
             return
         project = model.project
-        registered = project.registered_exceptions | registered_exceptions(ctx.content)
+        registered_here = registered_exceptions(ctx.content)
         extra = {short_name(c) for c in ctx.options.get("classes", [])}
         missing = [
-            decl.name for decl in project.classes.values()
-            if decl.defined_in is not None and decl.name not in registered
-            and (project.is_exception(decl.name) or decl.name in extra)
+            name for name in project.exception_classes(extra)
+            if name not in registered_here and name not in project.registered_exceptions
         ]
         if not missing:
             return
@@ -108,7 +107,7 @@ class ExceptionTranslator(Rule):
             )
 
     @staticmethod
-    def python_names(ctx: Context, project: ProjectIndex, names: list[str]) -> dict[str, str]:
+    def python_names(ctx: Context, project: IndexQueries, names: list[str]) -> dict[str, str]:
         configured = ctx.options.get("names", {})
         result = {}
         for name in names:
@@ -117,7 +116,7 @@ class ExceptionTranslator(Rule):
         return result
 
 
-def python_base(project: ProjectIndex, name: str) -> str:
+def python_base(project: IndexQueries, name: str) -> str:
     """The Python exception the default translation gives a class: its nearest listed std base."""
     pending = [name]
     seen: set[str] = set()
@@ -133,7 +132,7 @@ def python_base(project: ProjectIndex, name: str) -> str:
     return "PyExc_RuntimeError"
 
 
-def given_base(project: ProjectIndex, name: str, among: list[str]) -> str | None:
+def given_base(project: IndexQueries, name: str, among: list[str]) -> str | None:
     decl = project.classes.get(name)
     for base in decl.bases if decl is not None else []:
         if base in among:
@@ -141,7 +140,7 @@ def given_base(project: ProjectIndex, name: str, among: list[str]) -> str | None
     return None
 
 
-def bases_first(project: ProjectIndex, names: list[str]) -> list[str]:
+def bases_first(project: IndexQueries, names: list[str]) -> list[str]:
     ordered: list[str] = []
 
     def visit(name: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Literal, Mapping, Sequence
 
 from nbfix.parsing import found_in, shared_nodes
 
@@ -143,30 +143,52 @@ class ClassDecl:
     defined_in: str | None = None  # the file holding the class body
 
 
-@dataclass
-class ProjectIndex:
-    """Class and function declarations from every file nbfix was given."""
+def merge_class(mine: ClassDecl, decl: ClassDecl, share: bool = True) -> None:
+    """Add one file's view of a class to the merged one (the first body seen names it)."""
+    mine.bases.extend(b for b in decl.bases if b not in mine.bases)
+    mine.qualified = mine.qualified or decl.qualified
+    mine.defined_in = mine.defined_in or decl.defined_in
+    for method, signatures in decl.methods.items():
+        method = sys.intern(method) if share else method
+        known = mine.methods.get(method, ())
+        mine.methods[method] = (*known, *(_shared(s) if share else s for s in signatures if s not in known))
+    mine.templated_methods |= decl.templated_methods
+    if share:
+        mine.fields.update((sys.intern(k), sys.intern(v)) for k, v in decl.fields.items())
+    else:
+        mine.fields.update(decl.fields)
 
-    classes: dict[str, ClassDecl] = field(default_factory=dict)
-    functions: dict[str, list[Signature]] = field(default_factory=dict)
-    includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
-    reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
-    registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
-    enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
-    templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
-    extension_modules: set[str] = field(default_factory=set)  # NB_MODULE/PYBIND11_MODULE names
-    _exceptions: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)  # memo
 
-    @classmethod
-    def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
-        index = cls()
-        for path, tree in files:
-            index.merge(file_declarations(tree, path))
-        return index
+def merge_signatures(known: list[Signature], signatures: Iterable[Signature], share: bool = True) -> None:
+    known.extend(_shared(s) if share else s for s in signatures if s not in known)
+
+
+def include_matches_path(path: str, include: str) -> bool:
+    """Can `#include "<include>"` name the file at `path` (matched on trailing path components)?"""
+    return path == include or path.endswith("/" + include)
+
+
+class IndexQueries:
+    """What rules ask of the merged index, over `classes`, `functions`, `reprs`, ... and two
+    primitives: `resolve_include` and `included_by`. The index is either in memory
+    (`ProjectIndex`) or, for big runs, in a file (`nbfix.stored_index.StoredIndex`)."""
+
+    classes: Mapping[str, ClassDecl]
+    functions: Mapping[str, list[Signature]]
+    _exceptions: dict[str, bool]
 
     def resolve_include(self, include: str) -> list[str]:
-        """The given files an include path can name (matched on trailing path components)."""
-        return [path for path in self.includes if path == include or path.endswith("/" + include)]
+        """The given files an include path can name."""
+        raise NotImplementedError
+
+    def included_by(self, path: str) -> list[str]:
+        """The includes of a given file."""
+        raise NotImplementedError
+
+    def exception_classes(self, extra: Collection[str] = ()) -> list[str]:
+        """Classes with a body that derive from a standard exception (or are named in `extra`),
+        in the order the index first saw them."""
+        raise NotImplementedError
 
     def reachable_files(self, own: Iterable[str]) -> set[str]:
         """The given files a file with includes `own` sees, directly or through other headers."""
@@ -182,35 +204,11 @@ class ProjectIndex:
                 if path in visited:
                     continue
                 visited.add(path)
-                for include in self.includes[path]:
+                for include in self.included_by(path):
                     if include not in result:
                         result.add(include)
                         pending.append(include)
         return result
-
-    def merge(self, other: ProjectIndex) -> None:
-        for name, decl in other.classes.items():
-            mine = self.classes.setdefault(name, ClassDecl(name))
-            mine.bases.extend(b for b in decl.bases if b not in mine.bases)
-            mine.qualified = mine.qualified or decl.qualified
-            mine.defined_in = mine.defined_in or decl.defined_in
-            for method, signatures in decl.methods.items():
-                method = sys.intern(method)
-                known = mine.methods.get(method, ())
-                mine.methods[method] = (*known, *(_shared(sig) for sig in signatures if sig not in known))
-            mine.templated_methods |= decl.templated_methods
-            mine.fields.update((sys.intern(k), sys.intern(v)) for k, v in decl.fields.items())
-        self._exceptions.clear()
-        self.reprs |= other.reprs
-        self.registered_exceptions |= other.registered_exceptions
-        self.enums.update(other.enums)
-        self.templated_functions |= other.templated_functions
-        self.extension_modules |= other.extension_modules
-        for path, includes in other.includes.items():
-            self.includes[path] = includes
-        for name, signatures in other.functions.items():
-            known = self.functions.setdefault(name, [])
-            known.extend(_shared(sig) for sig in signatures if sig not in known)
 
     def lineage(self, name: str) -> Iterator[ClassDecl]:
         """The given class and its given bases, nearest first, each once."""
@@ -218,10 +216,12 @@ class ProjectIndex:
         pending = [short_name(name)]
         while pending:
             current = pending.pop(0)
-            if current in seen or current not in self.classes:
+            if current in seen:
+                continue
+            decl = self.classes.get(current)
+            if decl is None:
                 continue
             seen.add(current)
-            decl = self.classes[current]
             yield decl
             pending.extend(decl.bases)
 
@@ -254,6 +254,55 @@ class ProjectIndex:
             if member in decl.fields:
                 return decl.fields[member]
         return None
+
+
+@dataclass
+class ProjectIndex(IndexQueries):
+    """Class and function declarations from every file nbfix was given, in memory: one file's
+    facts, or the merged index of a small run."""
+
+    classes: dict[str, ClassDecl] = field(default_factory=dict)
+    functions: dict[str, list[Signature]] = field(default_factory=dict)
+    includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
+    reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
+    registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
+    enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
+    templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
+    extension_modules: set[str] = field(default_factory=set)  # NB_MODULE/PYBIND11_MODULE names
+    _exceptions: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)  # memo
+
+    @classmethod
+    def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
+        index = cls()
+        for path, tree in files:
+            index.merge(file_declarations(tree, path))
+        return index
+
+    def resolve_include(self, include: str) -> list[str]:
+        return [path for path in self.includes if include_matches_path(path, include)]
+
+    def included_by(self, path: str) -> list[str]:
+        return self.includes[path]
+
+    def exception_classes(self, extra: Collection[str] = ()) -> list[str]:
+        return [
+            decl.name for decl in self.classes.values()
+            if decl.defined_in is not None and (decl.name in extra or self.is_exception(decl.name))
+        ]
+
+    def merge(self, other: ProjectIndex) -> None:
+        for name, decl in other.classes.items():
+            merge_class(self.classes.setdefault(name, ClassDecl(name)), decl)
+        self._exceptions.clear()
+        self.reprs |= other.reprs
+        self.registered_exceptions |= other.registered_exceptions
+        self.enums.update(other.enums)
+        self.templated_functions |= other.templated_functions
+        self.extension_modules |= other.extension_modules
+        for path, includes in other.includes.items():
+            self.includes[path] = includes
+        for name, signatures in other.functions.items():
+            merge_signatures(self.functions.setdefault(name, []), signatures)
 
 
 def include_path(node: Node) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from nbfix.declarations import ProjectIndex, file_declarations
+from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
 from nbfix.parsing import error_regions, parse
 from nbfix.result import FileResult, LineIndex, Located
@@ -89,7 +89,7 @@ class Linter:
 
     rules: list[Rule]
     rule_options: dict[str, dict]
-    project: ProjectIndex
+    project: IndexQueries
     unsafe_fixes: bool = False
     prefilter: bool = True  # skip rules whose needles a file lacks (results are the same)
 

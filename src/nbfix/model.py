@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Iterator, Literal, Sequence
 
 from nbfix import declarations
-from nbfix.declarations import ProjectIndex, Signature, classify_type
+from nbfix.declarations import IndexQueries, ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
 from nbfix.parsing import descendants, found_in, parse, shared_nodes
 
@@ -399,7 +399,7 @@ class BindingModel:
     dialect: Dialect
     bindings: list[Binding]
     classes: list[ClassBinding]
-    project: ProjectIndex
+    project: IndexQueries
     includes: list[str] = field(default_factory=list)  # this file's include paths, as written
     module_inits: list[Node] = field(default_factory=list)  # NB_MODULE / PYBIND11_MODULE definitions
     macros: list[MacroBody] = field(default_factory=list)  # `#define` bodies that bind, parsed
@@ -426,7 +426,7 @@ class BindingModel:
         """A `__repr__` bound for this class or a bound base, in this file or any file of the run."""
         names = {cls.short_type, *(declarations.short_name(t) for t in cls.extra_types)}
         here = {c.short_type for c in self.classes_with("__repr__")}
-        return bool(names & (here | self.project.reprs))
+        return any(name in here or name in self.project.reprs for name in names)
 
     def signatures(self, target: BoundCallable) -> Sequence[Signature] | None:
         """The declared overloads of a member pointer or function, from the project index."""
@@ -948,7 +948,7 @@ def macro_seeds(builder: _Builder, macro: MacroBody, identifiers: set[str]) -> d
 
 
 def build_model(
-    tree: Tree, content: bytes, project: ProjectIndex | None = None, seeds: dict[str, Owner] | None = None
+    tree: Tree, content: bytes, project: IndexQueries | None = None, seeds: dict[str, Owner] | None = None
 ) -> BindingModel:
     text = content.decode("utf-8")
     found = file_captures(tree)

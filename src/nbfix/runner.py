@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from nbfix.cache import Cache, canonical, digest
 from nbfix.config import Settings, codes_for, selected_rules
-from nbfix.declarations import ProjectIndex
+from nbfix.declarations import IndexQueries, ProjectIndex
 from nbfix.discovery import discover
 from nbfix.result import FileResult, Located
 from nbfix.source import SourceError, display_path, read_source
@@ -104,12 +104,19 @@ def run(
     if use_cache and decide is None:
         settings_text = canonical((settings.unsafe_fixes, settings.rule_options))
         cache = Cache.for_run(settings.root, settings_text, rules)
-    work = FileWork(settings, cache, fix, keep_content, keep_trees=sum(sizes) <= KEEP_TREES_BYTES)
+    small = sum(sizes) <= KEEP_TREES_BYTES
+    work = FileWork(settings, cache, fix, keep_content, keep_trees=small)
     workers = 1 if decide is not None else workers_for(sizes, jobs)
-    if workers > 1:
-        files = _run_parallel(tasks, work, workers, progress)
-    else:
-        files = _run_serial(tasks, work, decide, progress)
+    if small and workers == 1:
+        files = _run_serial(tasks, work, decide, progress, None)
+    else:  # the index goes to a file, so memory stays flat
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="nbfix-") as folder:
+            if workers > 1:
+                files = _run_parallel(tasks, work, workers, progress, Path(folder))
+            else:
+                files = _run_serial(tasks, work, decide, progress, Path(folder))
     for file_result in files:
         if isinstance(file_result, str):
             result.errors.append(file_result)
@@ -140,7 +147,7 @@ class FileWork:
         self.keep_trees = keep_trees
         self.trees: dict[Path, Tree] = {}
         self.linter: Linter | None = None  # made on the first file the cache does not answer
-        self.index = ProjectIndex()
+        self.index: IndexQueries = ProjectIndex()
         self.project = ""  # digest of the merged project index (part of every result key)
 
     def __getstate__(self) -> dict:
@@ -171,9 +178,16 @@ class FileWork:
         self.cache.store(key, entry)
         return entry
 
-    def start_lint(self, index: ProjectIndex, project: str) -> None:
+    def start_lint(self, index: IndexQueries, project: str) -> None:
         self.index = index
         self.project = project
+
+    def stop_lint(self) -> None:
+        close = getattr(self.index, "close", None)
+        if close is not None:
+            close()
+        self.index = ProjectIndex()
+        self.linter = None
 
     def _linter(self) -> Linter:
         if self.linter is None:
@@ -223,8 +237,9 @@ def _without_edits(item: Located) -> Located:
 _RESULT_FIELDS = ("remaining", "fixed", "new_content", "passes", "error")
 
 
-class _Merged:
-    """The project index, merged in file order, and a digest of what went into it."""
+class _InMemory:
+    """The project index of a small run, merged in memory in file order, with a digest of what
+    went into it."""
 
     def __init__(self) -> None:
         self.index = ProjectIndex()
@@ -239,44 +254,67 @@ class _Merged:
     def digest(self) -> str:
         return digest(*self.digests)
 
+    def finish(self) -> IndexQueries:
+        return self.index
 
-def _run_serial(tasks: list[Task], work: FileWork, decide, progress) -> list[FileResult | str]:
-    merged = _Merged()
+
+class _InFile(_InMemory):
+    """The project index of a big run, in an sqlite file in `folder` (memory stays flat)."""
+
+    def __init__(self, folder: Path) -> None:
+        from nbfix.stored_index import IndexWriter
+
+        super().__init__()
+        self.path = folder / "index.sqlite"
+        self.writer = IndexWriter(self.path)
+
+    def add(self, found: tuple[ProjectIndex, str] | None) -> None:
+        if found is not None:
+            self.writer.add(found[0])
+            self.digests.append(found[1])
+
+    def finish(self) -> IndexQueries:
+        from nbfix.stored_index import StoredIndex
+
+        self.writer.close()
+        return StoredIndex(self.path)
+
+
+def _run_serial(tasks: list[Task], work: FileWork, decide, progress, folder: Path | None) -> list[FileResult | str]:
+    merged = _InFile(folder) if folder is not None else _InMemory()
     for task in tasks:
         merged.add(work.facts(task))
-    work.start_lint(merged.index, merged.digest)
+    index = merged.finish()
+    work.start_lint(index, merged.digest)
     files = []
-    for task in tasks:
-        files.append(work.lint(task, decide))
-        if progress is not None:
-            progress(len(files), len(tasks))
+    try:
+        for task in tasks:
+            files.append(work.lint(task, decide))
+            if progress is not None:
+                progress(len(files), len(tasks))
+    finally:
+        work.stop_lint()
     return files
 
 
-# Worker processes: each file's facts travel as a small pickle; the parent only collects them (it
-# never builds the index), and each lint worker merges them once. Trees and file contents stay in
-# the workers, which read the files themselves.
+# Worker processes read the files themselves and send back each file's facts, small plain data.
+# The parent appends them to the index file, and each lint worker opens that file. Trees and file
+# contents stay in the workers.
 _worker: FileWork | None = None
 
 
-def _start_worker(work: FileWork, facts: list[bytes] | None, project: str) -> None:
-    import pickle
-
+def _start_worker(work: FileWork, index_path: str | None, project: str) -> None:
     global _worker
     _worker = work
-    if facts is not None:
-        index = ProjectIndex()
-        for blob in facts:
-            index.merge(pickle.loads(blob))
-        work.start_lint(index, project)
+    if index_path is not None:
+        from nbfix.stored_index import StoredIndex
+
+        work.start_lint(StoredIndex(Path(index_path)), project)
 
 
-def _facts_in_worker(task: Task) -> tuple[bytes, str] | None:
-    import pickle
-
+def _facts_in_worker(task: Task) -> tuple[ProjectIndex, str] | None:
     assert _worker is not None
-    found = _worker.facts(task)
-    return None if found is None else (pickle.dumps(found[0], pickle.HIGHEST_PROTOCOL), found[1])
+    return _worker.facts(task)
 
 
 def _lint_in_worker(task: Task) -> FileResult | str:
@@ -284,20 +322,18 @@ def _lint_in_worker(task: Task) -> FileResult | str:
     return _worker.lint(task)
 
 
-def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress) -> list[FileResult | str]:
+def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, folder: Path) -> list[FileResult | str]:
     from concurrent.futures import ProcessPoolExecutor
 
     work.keep_trees = False
     chunk = max(1, min(16, len(tasks) // (workers * 8)))
-    facts: list[bytes] = []
-    digests: list[str] = []
+    merged = _InFile(folder)
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(work, None, "")) as pool:
         for found in pool.map(_facts_in_worker, tasks, chunksize=chunk):
-            if found is not None:
-                facts.append(found[0])
-                digests.append(found[1])
+            merged.add(found)
+    merged.finish().close()
     files: list[FileResult | str] = []
-    initargs = (work, facts, digest(*digests))
+    initargs = (work, str(merged.path), merged.digest)
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=initargs) as pool:
         for file_result in pool.map(_lint_in_worker, tasks, chunksize=chunk):  # input order: deterministic
             files.append(file_result)
