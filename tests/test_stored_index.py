@@ -124,7 +124,7 @@ def test_the_index_file_answers_as_memory_does(where, tmp_path):
 
 
 def test_the_project_exercises_what_it_is_for(tmp_path):
-    memory, stored = both_indexes(write_project(tmp_path), tmp_path)
+    _, stored = both_indexes(write_project(tmp_path), tmp_path)
     assert stored.exception_classes() == ["Error", "IoError", "Timeout"]
     assert stored.classes["Shape"].bases == ["Base", "Other"]
     assert set(stored.classes["Shape"].methods) == {"parent", "name"}

@@ -119,16 +119,18 @@ class Signature:
     params: tuple[str, ...] = ()
 
 
-# A big project repeats the same few signatures and type spellings thousands of times: the merged
-# index keeps one object for each (memory stays a fraction of the source size).
-_SIGNATURES: dict[Signature, Signature] = {}
+# A big project repeats the same few signatures and type spellings thousands of times: a merged
+# in-memory index keeps one object for each (its memory stays a fraction of the source size).
+Shared = dict["Signature", "Signature"]
 
 
-def _shared(signature: Signature) -> Signature:
-    found = _SIGNATURES.get(signature)
+def _shared(signature: Signature, shared: Shared | None) -> Signature:
+    if shared is None:
+        return signature
+    found = shared.get(signature)
     if found is None:
         found = Signature(sys.intern(signature.returns), tuple(sys.intern(p) for p in signature.params))
-        _SIGNATURES[found] = found
+        shared[found] = found
     return found
 
 
@@ -143,24 +145,24 @@ class ClassDecl:
     defined_in: str | None = None  # the file holding the class body
 
 
-def merge_class(mine: ClassDecl, decl: ClassDecl, share: bool = True) -> None:
+def merge_class(mine: ClassDecl, decl: ClassDecl, shared: Shared | None = None) -> None:
     """Add one file's view of a class to the merged one (the first body seen names it)."""
     mine.bases.extend(b for b in decl.bases if b not in mine.bases)
     mine.qualified = mine.qualified or decl.qualified
     mine.defined_in = mine.defined_in or decl.defined_in
     for method, signatures in decl.methods.items():
-        method = sys.intern(method) if share else method
+        method = sys.intern(method) if shared is not None else method
         known = mine.methods.get(method, ())
-        mine.methods[method] = (*known, *(_shared(s) if share else s for s in signatures if s not in known))
+        mine.methods[method] = (*known, *(_shared(s, shared) for s in signatures if s not in known))
     mine.templated_methods |= decl.templated_methods
-    if share:
+    if shared is not None:
         mine.fields.update((sys.intern(k), sys.intern(v)) for k, v in decl.fields.items())
     else:
         mine.fields.update(decl.fields)
 
 
-def merge_signatures(known: list[Signature], signatures: Iterable[Signature], share: bool = True) -> None:
-    known.extend(_shared(s) if share else s for s in signatures if s not in known)
+def merge_signatures(known: list[Signature], signatures: Iterable[Signature], shared: Shared | None = None) -> None:
+    known.extend(_shared(s, shared) for s in signatures if s not in known)
 
 
 def include_matches_path(path: str, include: str) -> bool:
@@ -270,6 +272,13 @@ class ProjectIndex(IndexQueries):
     templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
     extension_modules: set[str] = field(default_factory=set)  # NB_MODULE/PYBIND11_MODULE names
     _exceptions: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)  # memo
+    _signatures: Shared = field(default_factory=dict, repr=False, compare=False)  # see `_shared`
+
+    def __getstate__(self) -> dict:  # the two tables above are rebuilt where needed, never sent
+        return {k: v for k, v in self.__dict__.items() if k not in ("_exceptions", "_signatures")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _exceptions={}, _signatures={})
 
     @classmethod
     def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
@@ -292,7 +301,7 @@ class ProjectIndex(IndexQueries):
 
     def merge(self, other: ProjectIndex) -> None:
         for name, decl in other.classes.items():
-            merge_class(self.classes.setdefault(name, ClassDecl(name)), decl)
+            merge_class(self.classes.setdefault(name, ClassDecl(name)), decl, self._signatures)
         self._exceptions.clear()
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
@@ -302,7 +311,7 @@ class ProjectIndex(IndexQueries):
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():
-            merge_signatures(self.functions.setdefault(name, []), signatures)
+            merge_signatures(self.functions.setdefault(name, []), signatures, self._signatures)
 
 
 def include_path(node: Node) -> str:

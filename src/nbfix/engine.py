@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
@@ -115,7 +115,7 @@ class Linter:
                     continue
                 if finding.fix is not None and not getattr(rule, "edits_parse_errors", False):
                     if any(_touches(e, r) for e in finding.fix.edits for r in regions):
-                        finding = Finding(**{**finding.__dict__, "fix": None})
+                        finding = replace(finding, fix=None)
                 found.append(finding)
         found.sort(key=lambda f: (f.start, f.code, f.end))
         return found

@@ -158,9 +158,15 @@ class Found:
         return [n for n in nodes[first:last] if n.end_byte <= node.end_byte]
 
 
-@lru_cache(maxsize=2)  # the tree being read and, at most, one more: trees are freed after a file
+@lru_cache(maxsize=2)  # the tree being read and, at most, one more
 def found_in(tree: tree_sitter.Tree) -> Found:
     return Found(tree)
+
+
+def forget_trees() -> None:
+    """Drop what `found_in` holds (its trees with it): called when a file is done, so memory
+    stays flat."""
+    found_in.cache_clear()
 
 
 def descendants(node: tree_sitter.Node, types: frozenset[str] | set[str]) -> list[tree_sitter.Node]:

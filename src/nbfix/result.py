@@ -10,7 +10,7 @@ from nbfix.rule import Edit, Finding
 from nbfix.source import Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Located:
     """A finding with its human position (1-based line and column, in characters)."""
 

@@ -66,7 +66,7 @@ class PythonMove:
     submodule: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fix:
     edits: tuple[Edit, ...]
     safety: Safety
@@ -74,7 +74,7 @@ class Fix:
     python_moves: tuple[PythonMove, ...] = ()  # rewrites of Python call sites this fix needs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     name: str

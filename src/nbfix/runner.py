@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from nbfix.cache import Cache, canonical, digest
 from nbfix.config import Settings, codes_for, selected_rules
 from nbfix.declarations import IndexQueries, ProjectIndex
 from nbfix.discovery import discover
+from nbfix.parsing import forget_trees
 from nbfix.result import FileResult, Located
 from nbfix.source import SourceError, display_path, read_source
 
@@ -172,6 +173,8 @@ class FileWork:
         facts = project_index([(posix, tree, content)])
         if self.keep_trees:
             self.trees[task.path] = tree
+        else:
+            forget_trees()
         if not self.cache:
             return facts, ""
         entry = (facts, digest(canonical(facts)))
@@ -211,6 +214,7 @@ class FileWork:
             if isinstance(cached, dict):
                 return self._slim(FileResult(source, **cached))
         file_result = self._linter().run(source, tree, self.fix, set(task.ignored), decide)
+        forget_trees()
         if self.cache:
             stored = {name: getattr(file_result, name) for name in _RESULT_FIELDS}
             self.cache.store(key, stored)
@@ -299,7 +303,8 @@ def _run_serial(tasks: list[Task], work: FileWork, decide, progress, folder: Pat
 
 # Worker processes read the files themselves and send back each file's facts, small plain data.
 # The parent appends them to the index file, and each lint worker opens that file. Trees and file
-# contents stay in the workers.
+# contents stay where the file is processed. The parent works through files too: one process fewer
+# in memory for the same number of busy cores.
 _worker: FileWork | None = None
 
 
@@ -312,34 +317,61 @@ def _start_worker(work: FileWork, index_path: str | None, project: str) -> None:
         work.start_lint(StoredIndex(Path(index_path)), project)
 
 
-def _facts_in_worker(task: Task) -> tuple[ProjectIndex, str] | None:
+def _in_worker(step: str, tasks: list[Task]) -> list:
     assert _worker is not None
-    return _worker.facts(task)
+    return [getattr(_worker, step)(task) for task in tasks]
 
 
-def _lint_in_worker(task: Task) -> FileResult | str:
-    assert _worker is not None
-    return _worker.lint(task)
+def _share_out(pool, helpers: int, work: FileWork, step: str, tasks: list[Task], progress) -> Iterator:
+    """`work.<step>(task)` for each task, yielded in task order; chunks of tasks go to the pool's
+    `helpers` processes, and this process takes every chunk they have not been given yet."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    size = max(1, min(8, len(tasks) // ((helpers + 1) * 8)))
+    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    results: list[list | None] = [None] * len(chunks)
+    running: dict = {}
+    queued = emitted = done = 0
+    while emitted < len(chunks):
+        while queued < len(chunks) and len(running) < 2 * helpers:  # keep the helpers busy
+            running[pool.submit(_in_worker, step, chunks[queued])] = queued
+            queued += 1
+        if queued < len(chunks):
+            results[queued] = [getattr(work, step)(task) for task in chunks[queued]]
+            queued += 1
+            finished = [future for future in running if future.done()]
+        else:
+            finished = list(wait(running, return_when=FIRST_COMPLETED).done)
+        for future in finished:
+            results[running.pop(future)] = future.result()
+        while emitted < len(chunks) and results[emitted] is not None:
+            chunk, results[emitted] = results[emitted], None
+            emitted += 1
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(tasks))
+            yield from chunk
 
 
 def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, folder: Path) -> list[FileResult | str]:
     from concurrent.futures import ProcessPoolExecutor
 
     work.keep_trees = False
-    chunk = max(1, min(16, len(tasks) // (workers * 8)))
+    helpers = workers - 1
     merged = _InFile(folder)
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(work, None, "")) as pool:
-        for found in pool.map(_facts_in_worker, tasks, chunksize=chunk):
+    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work, None, "")) as pool:
+        for found in _share_out(pool, helpers, work, "facts", tasks, None):
             merged.add(found)
     merged.finish().close()
-    files: list[FileResult | str] = []
-    initargs = (work, str(merged.path), merged.digest)
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=initargs) as pool:
-        for file_result in pool.map(_lint_in_worker, tasks, chunksize=chunk):  # input order: deterministic
-            files.append(file_result)
-            if progress is not None:
-                progress(len(files), len(tasks))
-    return files
+    index_path = str(merged.path)
+    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work, index_path, merged.digest)) as pool:
+        from nbfix.stored_index import StoredIndex
+
+        work.start_lint(StoredIndex(merged.path), merged.digest)  # it connects on first use: after the forks
+        try:
+            return list(_share_out(pool, helpers, work, "lint", tasks, progress))
+        finally:
+            work.stop_lint()
 
 
 def rewrite_python(result: RunResult, settings: Settings, moves: list) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pickle
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from functools import cached_property
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator
 
 from nbfix.declarations import (
     STD_EXCEPTIONS,
@@ -23,6 +24,7 @@ from nbfix.declarations import (
     include_matches_path,
     merge_class,
     merge_signatures,
+    short_name,
 )
 
 _SCHEMA = """
@@ -86,10 +88,10 @@ class IndexWriter:
 class _Merged(Mapping):
     """name -> the merge of that name's rows, oldest first (the last few answers are kept)."""
 
-    KEEP = 2048
+    KEEP = 256  # a file's classes and their bases, many times over
 
-    def __init__(self, db: sqlite3.Connection, table: str, merge: Callable[[str, list], object]) -> None:
-        self.db = db
+    def __init__(self, index: StoredIndex, table: str, merge: Callable[[str, list], object]) -> None:
+        self.index = index
         self.table = table
         self.merge = merge
         self.recent: OrderedDict[str, object] = OrderedDict()
@@ -98,7 +100,7 @@ class _Merged(Mapping):
         if name in self.recent:
             self.recent.move_to_end(name)
             return self.recent[name]
-        rows = self.db.execute(f"SELECT data FROM {self.table} WHERE name = ? ORDER BY rowid", (name,)).fetchall()
+        rows = self.index.db.execute(f"SELECT data FROM {self.table} WHERE name = ? ORDER BY rowid", (name,)).fetchall()
         value = self.merge(name, [pickle.loads(row[0]) for row in rows]) if rows else None
         self.recent[name] = value
         if len(self.recent) > self.KEEP:
@@ -116,31 +118,31 @@ class _Merged(Mapping):
 
     def __iter__(self) -> Iterator[str]:
         query = f"SELECT name FROM {self.table} GROUP BY name ORDER BY MIN(rowid)"
-        return (row[0] for row in self.db.execute(query).fetchall())
+        return (row[0] for row in self.index.db.execute(query).fetchall())
 
     def __len__(self) -> int:
-        return self.db.execute(f"SELECT COUNT(DISTINCT name) FROM {self.table}").fetchone()[0]
+        return self.index.db.execute(f"SELECT COUNT(DISTINCT name) FROM {self.table}").fetchone()[0]
 
 
 def _merge_classes(name: str, decls: list[ClassDecl]) -> ClassDecl:
     merged = ClassDecl(name)
     for decl in decls:
-        merge_class(merged, decl, share=False)
+        merge_class(merged, decl)
     return merged
 
 
 def _merge_functions(name: str, overloads: list[list[Signature]]) -> list[Signature]:
     merged: list[Signature] = []
     for signatures in overloads:
-        merge_signatures(merged, signatures, share=False)
+        merge_signatures(merged, signatures)
     return merged
 
 
-class _Names(Set):
+class _Names(AbstractSet):
     """One of the index's sets of names (reprs, registered exceptions, ...)."""
 
-    def __init__(self, db: sqlite3.Connection, kind: str) -> None:
-        self.db = db
+    def __init__(self, index: StoredIndex, kind: str) -> None:
+        self.index = index
         self.kind = kind
 
     @classmethod
@@ -149,33 +151,33 @@ class _Names(Set):
 
     def __contains__(self, name) -> bool:
         query = "SELECT 1 FROM names WHERE kind = ? AND name = ?"
-        return self.db.execute(query, (self.kind, name)).fetchone() is not None
+        return self.index.db.execute(query, (self.kind, name)).fetchone() is not None
 
     def __iter__(self) -> Iterator[str]:
-        rows = self.db.execute("SELECT name FROM names WHERE kind = ? ORDER BY name", (self.kind,)).fetchall()
+        rows = self.index.db.execute("SELECT name FROM names WHERE kind = ? ORDER BY name", (self.kind,)).fetchall()
         return (row[0] for row in rows)
 
     def __len__(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM names WHERE kind = ?", (self.kind,)).fetchone()[0]
+        return self.index.db.execute("SELECT COUNT(*) FROM names WHERE kind = ?", (self.kind,)).fetchone()[0]
 
 
 class _Latest(Mapping):
     """key -> the value of the newest row (a later file wins, as `dict.update` does)."""
 
-    def __init__(self, db: sqlite3.Connection, lookup: str, listing: str, load: Callable) -> None:
-        self.db = db
+    def __init__(self, index: StoredIndex, lookup: str, listing: str, load: Callable) -> None:
+        self.index = index
         self.lookup = lookup
         self.listing = listing
         self.load = load
 
     def __getitem__(self, key):
-        row = self.db.execute(self.lookup, (key,)).fetchone()
+        row = self.index.db.execute(self.lookup, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         return self.load(row[0])
 
     def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self.db.execute(self.listing).fetchall())
+        return (row[0] for row in self.index.db.execute(self.listing).fetchall())
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -186,21 +188,25 @@ class StoredIndex(IndexQueries):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        self.classes = _Merged(self.db, "classes", _merge_classes)
-        self.functions = _Merged(self.db, "functions", _merge_functions)
+        self.classes = _Merged(self, "classes", _merge_classes)
+        self.functions = _Merged(self, "functions", _merge_functions)
         self.includes = _Latest(
-            self.db, "SELECT data FROM includes WHERE path = ? ORDER BY rowid DESC LIMIT 1",
+            self, "SELECT data FROM includes WHERE path = ? ORDER BY rowid DESC LIMIT 1",
             "SELECT path FROM includes GROUP BY path ORDER BY MIN(rowid)", pickle.loads,
         )
         self.enums = _Latest(
-            self.db, "SELECT scoped FROM enums WHERE name = ? ORDER BY rowid DESC LIMIT 1",
+            self, "SELECT scoped FROM enums WHERE name = ? ORDER BY rowid DESC LIMIT 1",
             "SELECT name FROM enums GROUP BY name ORDER BY MIN(rowid)", bool,
         )
         self.reprs, self.registered_exceptions, self.templated_functions, self.extension_modules = (
-            _Names(self.db, kind) for kind in _SETS
+            _Names(self, kind) for kind in _SETS
         )
-        self._exceptions: dict[str, bool] = {}
+
+    @cached_property
+    def db(self) -> sqlite3.Connection:
+        """Opened on the first question, so a process may fork after making the index (a
+        connection must never cross a fork)."""
+        return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
 
     def resolve_include(self, include: str) -> list[str]:
         query = "SELECT path FROM includes WHERE last = ? GROUP BY path ORDER BY MIN(rowid)"
@@ -210,14 +216,23 @@ class StoredIndex(IndexQueries):
     def included_by(self, path: str) -> list[str]:
         return self.includes[path]
 
-    def exception_classes(self, extra: Collection[str] = ()) -> list[str]:
+    @cached_property
+    def _derived(self) -> frozenset[str]:
+        """Every class deriving from a standard exception: down the class tree from them, one
+        level per step (the same classes `lineage` finds going up, without a memo per name)."""
         derived: set[str] = set()
         frontier = set(STD_EXCEPTIONS)
-        while frontier:  # down the class tree from the standard exceptions, one level per step
+        while frontier:
             found = {name for chunk in _chunks(sorted(frontier)) for name in self._derived_from(chunk)}
             frontier = found - derived
             derived |= frontier
-        candidates = sorted(derived | set(extra))
+        return frozenset(derived)
+
+    def is_exception(self, name: str) -> bool:
+        return short_name(name) in self._derived
+
+    def exception_classes(self, extra: Collection[str] = ()) -> list[str]:
+        candidates = sorted(self._derived | set(extra))
         first_seen: dict[str, int] = {}
         for chunk in _chunks(candidates):
             marks = ",".join("?" * len(chunk))
@@ -231,7 +246,8 @@ class StoredIndex(IndexQueries):
         return [row[0] for row in self.db.execute(f"SELECT DISTINCT name FROM bases WHERE base IN ({marks})", bases)]
 
     def close(self) -> None:
-        self.db.close()
+        if "db" in self.__dict__:
+            self.db.close()
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
