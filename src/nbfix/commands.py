@@ -81,7 +81,8 @@ def progress_bar() -> ProgressBar | None:
     return ProgressBar() if sys.stderr.isatty() and not os.environ.get("CI") else None
 
 
-def run_paths(paths, settings, fix: bool, decide=None, jobs=None, no_cache=False, keep_content=True, progress=None):
+def run_paths(paths, settings, fix: bool, decide=None, jobs=None, no_cache=False, keep_content=True, progress=None,
+              consume=None):
     from nbfix.config import selected_rules
     from nbfix.runner import run
 
@@ -89,7 +90,7 @@ def run_paths(paths, settings, fix: bool, decide=None, jobs=None, no_cache=False
     try:
         return run(
             list(paths) if paths else [Path(".")], settings, fix, decide, progress, jobs,
-            use_cache=not no_cache, keep_content=keep_content,
+            use_cache=not no_cache, keep_content=keep_content, consume=consume,
         )
     finally:
         if progress is not None:
@@ -156,16 +157,17 @@ def check(
         return code
 
     def _check(settings, fmt: str) -> tuple[str, list[str], int]:
-        line_based = statistics or fmt in LINE_FORMATS
-        result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=not line_based,
-                           progress=progress)
-        if statistics:
-            from nbfix.output import statistics as statistics_table
+        if statistics or fmt in LINE_FORMATS:  # built file by file: no findings kept
+            from nbfix.output import LineReport
 
-            text = statistics_table(result.files, settings.unsafe_fixes)
+            report = LineReport(fmt, settings.unsafe_fixes, statistics)
+            result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=False,
+                               progress=progress, consume=report.add)
+            text = report.text()
         else:
             from nbfix.output import render
 
+            result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, progress=progress)
             text = render(fmt, result.files, settings.unsafe_fixes)
         code = EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
         return text, result.errors, code

@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Iterable
 
 from nbfix import __version__
-from nbfix.commands import FORMATS
-from nbfix.report import check_summary, finding_line, plural
+from nbfix.commands import FORMATS, LINE_FORMATS
+from nbfix.report import finding_line, plural
 from nbfix.result import FileResult, LineIndex, Located
 from nbfix.rule import Priority, Safety
 
@@ -54,23 +54,77 @@ def finding_record(file: FileResult, item: Located) -> dict:
 
 def render(fmt: str, files: list[FileResult], unsafe_fixes: bool, summary: str | None = None) -> str:
     """All findings that remain in `files`, in one format. `summary` replaces the check summary."""
+    if fmt in LINE_FORMATS:
+        report = LineReport(fmt, unsafe_fixes)
+        for file in files:
+            report.add(file)
+        return report.text(summary)
     items = _items(files)
-    closing = summary if summary is not None else check_summary(files, unsafe_fixes)
     if fmt == "json":
         return json.dumps([finding_record(f, i) for f, i in items], indent=2) + "\n"
     if fmt == "json-lines":
         return "".join(json.dumps(finding_record(f, i)) + "\n" for f, i in items)
-    if fmt == "sarif":
-        return json.dumps(sarif_log(items), indent=2) + "\n"
-    lines = []
-    for file, item in items:
-        if fmt == "github":
-            lines.append(github_annotation(file, item))
-        else:
-            lines.append(finding_line(file.source.display, item, unsafe_fixes))
-    if fmt in ("text", "github"):
-        lines.append(closing)
-    return "".join(line + "\n" for line in lines)
+    assert fmt == "sarif", fmt
+    return json.dumps(sarif_log(items), indent=2) + "\n"
+
+
+def _fixable(fix, unsafe_fixes: bool) -> bool:
+    return fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes))
+
+
+class LineReport:
+    """A line-based format (text, concise, github) or the statistics table, built file by file:
+    a big `check` keeps the text it prints, never the findings."""
+
+    def __init__(self, fmt: str, unsafe_fixes: bool, statistics: bool = False) -> None:
+        self.fmt = fmt
+        self.unsafe_fixes = unsafe_fixes
+        self.statistics = statistics
+        self.lines: list[str] = []
+        self.counts: Counter[str] = Counter()
+        self.fixable: Counter[str] = Counter()
+        self.names: dict[str, str] = {}
+        self.safe = self.unsafe = 0
+
+    def add(self, file: FileResult) -> None:
+        for item in file.remaining:
+            finding, fix = item.finding, item.finding.fix
+            self.counts[finding.code] += 1
+            self.names[finding.code] = finding.name
+            self.fixable[finding.code] += _fixable(fix, self.unsafe_fixes)
+            self.safe += fix is not None and fix.safety is Safety.SAFE
+            self.unsafe += fix is not None and fix.safety is Safety.UNSAFE
+            if self.statistics:
+                continue
+            if self.fmt == "github":
+                self.lines.append(github_annotation(file, item))
+            else:
+                self.lines.append(finding_line(file.source.display, item, self.unsafe_fixes))
+
+    def summary(self) -> str:
+        total = sum(self.counts.values())
+        if not total:
+            return "All checks passed!"
+        fixable = self.safe + self.unsafe if self.unsafe_fixes else self.safe
+        text = f"Found {plural(total, 'finding')} ({fixable} fixable"
+        if self.unsafe and not self.unsafe_fixes:
+            text += f"; {self.unsafe} more with --unsafe-fixes"
+        return text + ")."
+
+    def text(self, summary: str | None = None) -> str:
+        if self.statistics:
+            return self._table()
+        closing = [summary if summary is not None else self.summary()] if self.fmt in ("text", "github") else []
+        return "".join(line + "\n" for lines in (self.lines, closing) for line in lines)
+
+    def _table(self) -> str:
+        """Counts per rule, most frequent first: code, count, fixable count, name."""
+        counts = self.counts
+        rows = sorted(counts, key=lambda code: (-counts[code], code))
+        width = max([len(str(counts[c])) for c in rows] + [5])
+        out = [f"{'count':>{width}}  {'fixable':>7}  code   name"]
+        out += [f"{counts[c]:>{width}}  {self.fixable[c]:>7}  {c}  {self.names[c]}" for c in rows]
+        return "\n".join(out) + "\n"
 
 
 def github_annotation(file: FileResult, item: Located) -> str:
@@ -185,21 +239,10 @@ def _sarif_rule(rule) -> dict:
 
 def statistics(files: list[FileResult], unsafe_fixes: bool) -> str:
     """Counts per rule, most frequent first: code, count, fixable count, name."""
-    counts: Counter[str] = Counter()
-    fixable: Counter[str] = Counter()
-    names = {}
-    for _, item in _items(files):
-        finding = item.finding
-        counts[finding.code] += 1
-        names[finding.code] = finding.name
-        fix = finding.fix
-        if fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes)):
-            fixable[finding.code] += 1
-    rows = sorted(counts, key=lambda code: (-counts[code], code))
-    width = max([len(str(counts[c])) for c in rows] + [5])
-    out = [f"{'count':>{width}}  {'fixable':>7}  code   name"]
-    out += [f"{counts[c]:>{width}}  {fixable[c]:>7}  {c}  {names[c]}" for c in rows]
-    return "\n".join(out) + "\n"
+    report = LineReport("text", unsafe_fixes, statistics=True)
+    for file in files:
+        report.add(file)
+    return report.text()
 
 
 def fixes_applied(files: list[FileResult]) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from nbfix.result import FileResult, Located
+from nbfix.result import Located
 from nbfix.rule import Safety
 
 _COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
@@ -21,19 +19,6 @@ def finding_line(path: str, item: Located, unsafe_fixes: bool) -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def check_summary(files: Iterable[FileResult], unsafe_fixes: bool) -> str:
-    items = [item for f in files for item in f.remaining]
-    if not items:
-        return "All checks passed!"
-    safe = sum(1 for i in items if i.finding.fix and i.finding.fix.safety is Safety.SAFE)
-    unsafe = sum(1 for i in items if i.finding.fix and i.finding.fix.safety is Safety.UNSAFE)
-    fixable = safe + unsafe if unsafe_fixes else safe
-    text = f"Found {plural(len(items), 'finding')} ({fixable} fixable"
-    if unsafe and not unsafe_fixes:
-        text += f"; {unsafe} more with --unsafe-fixes"
-    return text + ")."
 
 
 def _split_lines(text: str) -> list[str]:

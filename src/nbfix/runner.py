@@ -26,10 +26,11 @@ class RunResult:
     files: list[FileResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line each; any error makes the exit code 2
     python_moves: bool = False  # fixes moved names: C++ and Python files are written together or not at all
+    consumed: int = 0  # findings in the results handed to `run(consume=...)` instead of `files`
 
     @property
     def remaining(self) -> int:
-        return sum(len(f.remaining) for f in self.files)
+        return self.consumed + sum(len(f.remaining) for f in self.files)
 
 
 def _per_file_ignores(settings: Settings) -> list:
@@ -91,10 +92,12 @@ def run(
     jobs: int | None = None,
     use_cache: bool = True,
     keep_content: bool = True,
+    consume: Callable[[FileResult], None] | None = None,
 ) -> RunResult:
     """Two passes over the files: gather each file's facts (merged into one project index), then
     lint each file against that index. `keep_content=False` drops file contents from results that
-    do not need them (line-based output of `check`), so memory stays flat on big trees."""
+    do not need them (line-based output of `check`). `consume` takes each file's result, in file
+    order, as it is ready, instead of `RunResult.files`: memory stays flat on big trees."""
     rules = selected_rules(settings)
     ignores = _per_file_ignores(settings)
     found = discover(paths, settings)
@@ -108,28 +111,37 @@ def run(
     small = sum(sizes) <= KEEP_TREES_BYTES
     work = FileWork(settings, cache, fix, keep_content, keep_trees=small)
     workers = 1 if decide is not None else workers_for(sizes, jobs)
-    if small and workers == 1:
-        files = _run_serial(tasks, work, decide, progress, None)
-    else:  # the index goes to a file, so memory stays flat
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="nbfix-") as folder:
-            if workers > 1:
-                files = _run_parallel(tasks, work, workers, progress, Path(folder))
-            else:
-                files = _run_serial(tasks, work, decide, progress, Path(folder))
-    for file_result in files:
+    for file_result in _results(tasks, work, workers, decide, progress, in_file=not small or workers > 1):
         if isinstance(file_result, str):
             result.errors.append(file_result)
             continue
         if file_result.error:
             result.errors.append(f"{file_result.source.display}: {file_result.error}")
-        result.files.append(file_result)
+        if consume is None:
+            result.files.append(file_result)
+        else:
+            result.consumed += len(file_result.remaining)
+            consume(file_result)
     moves = [m for f in result.files for item in f.fixed if item.finding.fix for m in item.finding.fix.python_moves]
     if moves:
         result.python_moves = True
         rewrite_python(result, settings, moves)
     return result
+
+
+def _results(tasks: list[Task], work: FileWork, workers: int, decide, progress, in_file: bool) -> Iterator[FileResult | str]:
+    """Each file's result (or read error) in file order. `in_file`: the project index goes to a
+    file, so memory stays flat."""
+    if not in_file:
+        yield from _run_serial(tasks, work, decide, progress, None)
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nbfix-") as folder:
+        if workers > 1:
+            yield from _run_parallel(tasks, work, workers, progress, Path(folder))
+        else:
+            yield from _run_serial(tasks, work, decide, progress, Path(folder))
 
 
 # Serial runs up to this much source parse each file once: the facts pass keeps its trees
@@ -284,21 +296,18 @@ class _InFile(_InMemory):
         return StoredIndex(self.path)
 
 
-def _run_serial(tasks: list[Task], work: FileWork, decide, progress, folder: Path | None) -> list[FileResult | str]:
+def _run_serial(tasks: list[Task], work: FileWork, decide, progress, folder: Path | None) -> Iterator[FileResult | str]:
     merged = _InFile(folder) if folder is not None else _InMemory()
     for task in tasks:
         merged.add(work.facts(task))
-    index = merged.finish()
-    work.start_lint(index, merged.digest)
-    files = []
+    work.start_lint(merged.finish(), merged.digest)
     try:
-        for task in tasks:
-            files.append(work.lint(task, decide))
+        for done, task in enumerate(tasks, 1):
+            yield work.lint(task, decide)
             if progress is not None:
-                progress(len(files), len(tasks))
+                progress(done, len(tasks))
     finally:
         work.stop_lint()
-    return files
 
 
 # Worker processes read the files themselves and send back each file's facts, small plain data.
@@ -353,7 +362,7 @@ def _share_out(pool, helpers: int, work: FileWork, step: str, tasks: list[Task],
             yield from chunk
 
 
-def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, folder: Path) -> list[FileResult | str]:
+def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, folder: Path) -> Iterator[FileResult | str]:
     from concurrent.futures import ProcessPoolExecutor
 
     work.keep_trees = False
@@ -369,7 +378,7 @@ def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, fol
 
         work.start_lint(StoredIndex(merged.path), merged.digest)  # it connects on first use: after the forks
         try:
-            return list(_share_out(pool, helpers, work, "lint", tasks, progress))
+            yield from _share_out(pool, helpers, work, "lint", tasks, progress)
         finally:
             work.stop_lint()
 
