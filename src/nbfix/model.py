@@ -425,8 +425,11 @@ class BindingModel:
     def has_repr(self, cls: ClassBinding) -> bool:
         """A `__repr__` bound for this class or a bound base, in this file or any file of the run."""
         names = {cls.short_type, *(declarations.short_name(t) for t in cls.extra_types)}
-        here = {c.short_type for c in self.classes_with("__repr__")}
-        return any(name in here or name in self.project.reprs for name in names)
+        return any(name in self._reprs_here or name in self.project.reprs for name in names)
+
+    @cached_property
+    def _reprs_here(self) -> set[str]:
+        return {c.short_type for c in self.classes_with("__repr__")}
 
     def signatures(self, target: BoundCallable) -> Sequence[Signature] | None:
         """The declared overloads of a member pointer or function, from the project index."""
