@@ -489,14 +489,15 @@ def memory_kib(pid: int) -> tuple[int, int | None]:
 
 
 class TreeSampler(threading.Thread):
-    """Every SAMPLE_SECONDS: RSS of the root, RSS and PSS summed over the process tree; keeps peaks.
+    """Every SAMPLE_SECONDS: RSS of the measured process, RSS and PSS summed over it and its
+    descendants; keeps peaks. `launcher` is the small process that started it (not counted).
     RSS sums count pages shared between processes (interpreter, libraries, pages a forked worker
     still shares with its parent) once per process, so they over-state; PSS splits shared pages
     between their users and is the fairer total. Sampling can miss a peak shorter than the period."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, launcher: int) -> None:
         super().__init__(daemon=True)
-        self.root = root
+        self.launcher = launcher
         self.done = threading.Event()
         self.main_rss = self.tree_rss = 0
         self.tree_pss: int | None = None
@@ -504,12 +505,13 @@ class TreeSampler(threading.Thread):
         self.samples = 0
 
     def sample(self) -> None:
-        pids = process_tree(self.root)
+        measured = _children(self.launcher)[:1]
+        pids = process_tree(measured[0]) if measured else []
         rss_sum, pss_sum, pss_ok = 0, 0, True
         for pid in pids:
             rss, pss = memory_kib(pid)
             rss_sum += rss
-            if pid == self.root:
+            if pid == measured[0]:
                 self.main_rss = max(self.main_rss, rss)
             if pss is None:
                 pss_ok = pss_ok and rss == 0  # a process that just exited has neither
@@ -543,14 +545,34 @@ class Run:
     samples: int
 
 
+# Measured commands start from this small launcher, not from the benchmark's own process: Linux
+# carries a process's peak RSS over fork and exec, so a command started from here would report
+# this (big) process's peak as its own ru_maxrss. The launcher writes the command's ru_maxrss.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(argv: list[str], cwd: Path) -> Run:
     """Run argv with stdout and stderr to files (never a full pipe), wall time and peak memory."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as maxrss:
+        launcher = [sys.executable, "-S", "-c", LAUNCHER, maxrss.name]
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(launcher + argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         sampler = TreeSampler(proc.pid)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _ = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         sampler.done.set()
         sampler.join()
@@ -559,7 +581,8 @@ def run_measured(argv: list[str], cwd: Path) -> Run:
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    return Run(argv, seconds, proc.returncode, stdout, stderr, usage.ru_maxrss, sampler.main_rss,
+        largest = int(maxrss.read() or 0)
+    return Run(argv, seconds, proc.returncode, stdout, stderr, largest, sampler.main_rss,
                sampler.tree_rss, sampler.tree_pss, sampler.max_processes, sampler.samples)
 
 

@@ -36,3 +36,21 @@ def test_check_and_apply_are_the_same_with_workers(tmp_path):
     nbfix("apply", "-j", "2", ".", cwd=copy)
     for path in sorted(corpus.rglob("*.c*")):
         assert path.read_bytes() == (copy / path.relative_to(corpus)).read_bytes(), path
+
+
+def test_line_formats_built_file_by_file_are_the_same_with_workers(tmp_path):
+    """`check` hands each file's result to the report as it arrives: in file order, from this
+    process and the workers alike, with the same summary and statistics."""
+    corpus = tmp_path / "corpus"
+    generated_corpus(corpus)
+    for options in (["--output-format", "text"], ["--output-format", "github"], ["--statistics"],
+                    ["--output-format", "concise", "--unsafe-fixes"]):
+        serial = nbfix("check", "-j", "1", "--no-cache", *options, ".", cwd=corpus)
+        parallel = nbfix("check", "-j", "3", "--no-cache", *options, ".", cwd=corpus)
+        assert serial.returncode == parallel.returncode == 1, serial.stderr
+        assert serial.stdout == parallel.stdout and serial.stdout.count("\n") >= 3
+    text = nbfix("check", "-j", "2", "--no-cache", ".", cwd=corpus).stdout.splitlines()
+    assert text[-1].startswith("Found ") and len(text) > 50
+    paths = [line.split(":", 1)[0] for line in text[:-1]]
+    runs = [path for i, path in enumerate(paths) if i == 0 or paths[i - 1] != path]
+    assert len(runs) == len(set(runs)) > 3  # each file's lines together
