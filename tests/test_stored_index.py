@@ -150,3 +150,17 @@ def test_a_run_with_the_index_in_a_file_finds_and_fixes_the_same(where, tmp_path
     monkeypatch.setattr(runner, "KEEP_TREES_BYTES", 0)  # every run counts as big: the index file
     assert [outcome(paths, root, fix) for fix in (False, True)] == in_memory
     assert any(remaining for _, _, remaining in in_memory[0])
+
+
+def test_without_a_temporary_folder_a_big_run_keeps_the_index_in_memory(tmp_path, monkeypatch):
+    import tempfile
+
+    paths = write_project(tmp_path)
+    expected = outcome(paths, tmp_path, fix=False)
+    monkeypatch.setattr(runner, "KEEP_TREES_BYTES", 0)
+
+    def no_folder(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_folder)  # e.g. a read-only or full /tmp
+    assert outcome(paths, tmp_path, fix=False) == expected

@@ -133,16 +133,32 @@ def run(
 def _results(tasks: list[Task], work: FileWork, workers: int, decide, progress, in_file: bool) -> Iterator[FileResult | str]:
     """Each file's result (or read error) in file order. `in_file`: the project index goes to a
     file, so memory stays flat."""
-    if not in_file:
+    folder = _index_folder() if in_file else None
+    if folder is None:  # small, or no temporary folder to be had: in memory, in this process
         yield from _run_serial(tasks, work, decide, progress, None)
         return
+    import shutil
+
+    try:
+        if workers > 1:
+            yield from _run_parallel(tasks, work, workers, progress, folder)
+        else:
+            yield from _run_serial(tasks, work, decide, progress, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _index_folder() -> Path | None:
+    """A new temporary folder for the index file, or None if none can be made (or Python was
+    built without sqlite3)."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="nbfix-") as folder:
-        if workers > 1:
-            yield from _run_parallel(tasks, work, workers, progress, Path(folder))
-        else:
-            yield from _run_serial(tasks, work, decide, progress, Path(folder))
+    try:
+        import sqlite3  # noqa: F401
+
+        return Path(tempfile.mkdtemp(prefix="nbfix-"))
+    except (ImportError, OSError):
+        return None
 
 
 # Serial runs up to this much source parse each file once: the facts pass keeps its trees
