@@ -257,4 +257,4 @@ def fixes_applied(files: list[FileResult]) -> str:
     return "".join(line + "\n" for line in out) if out else ""
 
 
-__all__ = ["FORMATS", "render", "statistics", "fixes_applied", "plural"]
+__all__ = ["FORMATS", "LineReport", "fixes_applied", "plural", "render", "statistics"]

@@ -161,8 +161,9 @@ def _index_folder() -> Path | None:
         return None
 
 
-# Serial runs up to this much source parse each file once: the facts pass keeps its trees
-# (about 20x the source in memory) for the lint pass. Bigger runs parse again, so memory stays flat.
+# Serial runs up to this much source parse each file once (the facts pass keeps its trees, about
+# 20x the source in memory, for the lint pass) and merge the project index in memory. Bigger runs
+# parse again and keep the index in a file, so memory stays flat.
 KEEP_TREES_BYTES = 2_000_000
 
 
