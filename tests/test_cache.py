@@ -267,3 +267,33 @@ def test_memoised_named_files_follow_their_ignore_files(project):
     assert "other.cpp" in run_cli(*args, cwd=project).stdout
     (project / ".gitignore").write_text("other.cpp\n")
     assert run_cli(*args, cwd=project).stdout == first.stdout
+
+
+def test_a_big_report_is_spooled_and_kept_as_text(project, parses, monkeypatch, capsys):
+    """A report over `Spool.LIMIT` goes to a temporary file while the run goes, and the whole-run
+    answer keeps it as a plain text entry, streamed back; a truncated one is recomputed."""
+    from nbfix import commands, spool
+
+    monkeypatch.chdir(project)
+    assert commands.check(no_cache=True) == 1
+    expected = capsys.readouterr().out
+    assert expected.count("\n") > 3
+    monkeypatch.setattr(spool.Spool, "LIMIT", 10)
+    assert commands.check(no_cache=True) == 1
+    assert capsys.readouterr().out == expected
+    assert commands.check() == 1  # cold: written, and kept as text
+    assert capsys.readouterr().out == expected
+    texts = [p for p in (project / CACHE_DIR).rglob("*") if p.is_file() and p.read_bytes() == expected.encode()]
+    assert len(texts) == 1
+    parses.contents.clear()
+    assert commands.check() == 1  # warm: streamed from the text entry
+    assert capsys.readouterr().out == expected and parses.contents == []
+    marked = expected.replace("NB101", "NB999")
+    texts[0].write_bytes(marked.encode())  # same size: the entry is what gets printed
+    assert commands.check() == 1 and capsys.readouterr().out == marked
+    texts[0].write_bytes(expected.encode())
+    out = project / "report.txt"
+    assert commands.check(output_file=out) == 1 and out.read_text() == expected
+    texts[0].write_bytes(expected.encode()[:-5])
+    assert commands.check() == 1
+    assert capsys.readouterr().out == expected and texts[0].read_bytes() == expected.encode()

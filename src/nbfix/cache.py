@@ -1,15 +1,17 @@
 """`.nbfix_cache/`: what nbfix learnt about each file, so unchanged trees are not parsed again.
 
-Two kinds of entries, one file each, written atomically (parallel runs may share the folder):
+Entries, one file each, written atomically (parallel runs may share the folder):
 
 - facts: the file's declarations and binding facts, keyed on its path and content;
 - results: its findings (and fixed content), keyed on its path and content, the effective
   settings, the rule set, nbfix's own code and the merged facts of every file of the run (a rule
-  may look at a class declared elsewhere, so a change of those facts re-lints every file).
+  may look at a class declared elsewhere, so a change of those facts re-lints every file);
+- whole `check` runs (`RunMemo`): output, errors and exit code; a big report's text is an entry
+  of its own, plain UTF-8, streamed in and out.
 
-Entries are pickles of nbfix's own data classes; loading refuses anything else, so a planted
-cache file cannot run code. A cache that cannot be read or written is skipped silently: it only
-ever saves time.
+Entries are pickles of nbfix's own data classes (or plain text); loading refuses anything else, so
+a planted cache file cannot run code. A cache that cannot be read or written is skipped silently:
+it only ever saves time.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import io
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable, Iterable
 
 from nbfix import __version__
 
@@ -136,8 +138,31 @@ class Cache:
             return None
 
     def store(self, key: str, value: Any) -> None:
+        self._write(key, lambda out: pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def store_text(self, key: str, chunks: Iterable[str]) -> int | None:
+        """Keep text as UTF-8 bytes (not pickled); its size in bytes, or None if not kept."""
+        size = 0
+
+        def write(out) -> None:
+            nonlocal size
+            for chunk in chunks:
+                size += out.write(chunk.encode("utf-8"))
+
+        return size if self._write(key, write) else None
+
+    def text_entry(self, key: str, size: int) -> Path | None:
+        """The file of a text entry, if it is there whole."""
+        path = self.entries / key[:2] / key
+        try:
+            return path if path.stat().st_size == size else None
+        except OSError:
+            return None
+
+    def _write(self, key: str, write: Callable[[BinaryIO], object]) -> bool:
+        """Write an entry atomically; False if it could not be written."""
         if not self.writable:
-            return
+            return False
         try:
             self._prepare()
             folder = self.entries / key[:2]
@@ -147,14 +172,16 @@ class Cache:
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         except OSError:
             self.writable = False  # read-only tree: run on without a cache
-            return
+            return False
         try:
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+                write(out)
             os.replace(temporary, folder / key)
+            return True
         except (OSError, pickle.PicklingError):
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+            return False
 
     def _prepare(self) -> None:
         if self.entries.is_dir():
@@ -228,14 +255,28 @@ class RunMemo:
         cache = Cache(settings.root / CACHE_DIR, "")
         return cls(cache, digest(*parts))
 
-    def load(self) -> tuple[str, list[str], int] | None:
+    def load(self) -> tuple | None:
+        """(output, errors, exit code); output is a str, or a `TextFile` for a big report."""
         found = self.cache.load(self.key)
         if isinstance(found, tuple) and len(found) == 3:
             return found
+        if isinstance(found, dict) and found.keys() == {"output", "bytes", "errors", "code"}:
+            path = self.cache.text_entry(found["output"], found["bytes"])
+            if path is not None:
+                from nbfix.spool import TextFile
+
+                return TextFile(path), found["errors"], found["code"]
         return None
 
-    def store(self, text: str, errors: list[str], code: int) -> None:
-        self.cache.store(self.key, (text, list(errors), code))
+    def store(self, output, errors: list[str], code: int) -> None:
+        """`output`: a str, or a `Spool`, kept as a text entry of its own (never read whole)."""
+        if isinstance(output, str):
+            self.cache.store(self.key, (output, list(errors), code))
+            return
+        text_key = digest(self.key, "output")
+        size = self.cache.store_text(text_key, output.chunks())
+        if size is not None:
+            self.cache.store(self.key, {"output": text_key, "bytes": size, "errors": list(errors), "code": code})
 
 
 def clean(root: Path) -> bool:

@@ -97,12 +97,17 @@ def run_paths(paths, settings, fix: bool, decide=None, jobs=None, no_cache=False
             progress.close()
 
 
-def emit(text: str, output_file: Optional[Path]) -> None:
+def emit(output, output_file: Optional[Path]) -> None:
+    """Print `output` (a str, or a `nbfix.spool` text read in chunks) or write it to a file."""
+    chunks = [output] if isinstance(output, str) else output.chunks()
     if output_file is None:
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         return
     try:
-        output_file.write_text(text, encoding="utf-8")
+        with open(output_file, "w", encoding="utf-8") as out:
+            for chunk in chunks:
+                out.write(chunk)
     except OSError as exc:
         raise UsageError(f"{output_file}: cannot write ({exc.strerror or exc})") from None
 
@@ -151,19 +156,21 @@ def check(
             answer = _check(settings, fmt)
             if memo is not None:
                 memo.store(*answer)
-        text, errors, code = answer
-        emit(text, output_file)
+        output, errors, code = answer
+        emit(output, output_file)
         print_errors(errors)
         return code
 
-    def _check(settings, fmt: str) -> tuple[str, list[str], int]:
-        if statistics or fmt in LINE_FORMATS:  # built file by file: no findings kept
+    def _check(settings, fmt: str) -> tuple:
+        if statistics or fmt in LINE_FORMATS:  # written file by file: no findings kept
             from nbfix.output import LineReport
+            from nbfix.spool import Spool
 
-            report = LineReport(fmt, settings.unsafe_fixes, statistics)
+            text = Spool()
+            report = LineReport(fmt, settings.unsafe_fixes, statistics, text.write)
             result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=False,
                                progress=progress, consume=report.add)
-            text = report.text()
+            report.close()
         else:
             from nbfix.output import render
 

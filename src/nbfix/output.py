@@ -55,10 +55,7 @@ def finding_record(file: FileResult, item: Located) -> dict:
 def render(fmt: str, files: list[FileResult], unsafe_fixes: bool, summary: str | None = None) -> str:
     """All findings that remain in `files`, in one format. `summary` replaces the check summary."""
     if fmt in LINE_FORMATS:
-        report = LineReport(fmt, unsafe_fixes)
-        for file in files:
-            report.add(file)
-        return report.text(summary)
+        return _line_report(fmt, files, unsafe_fixes, summary=summary)
     items = _items(files)
     if fmt == "json":
         return json.dumps([finding_record(f, i) for f, i in items], indent=2) + "\n"
@@ -73,14 +70,15 @@ def _fixable(fix, unsafe_fixes: bool) -> bool:
 
 
 class LineReport:
-    """A line-based format (text, concise, github) or the statistics table, built file by file:
-    a big `check` keeps the text it prints, never the findings."""
+    """A line-based format (text, concise, github) or the statistics table, written file by file
+    to `write` (else kept for `text()`): a big `check` never holds its findings."""
 
-    def __init__(self, fmt: str, unsafe_fixes: bool, statistics: bool = False) -> None:
+    def __init__(self, fmt: str, unsafe_fixes: bool, statistics: bool = False, write=None) -> None:
         self.fmt = fmt
         self.unsafe_fixes = unsafe_fixes
         self.statistics = statistics
-        self.lines: list[str] = []
+        self.kept: list[str] = []
+        self.write = write if write is not None else self.kept.append
         self.counts: Counter[str] = Counter()
         self.fixable: Counter[str] = Counter()
         self.names: dict[str, str] = {}
@@ -97,9 +95,9 @@ class LineReport:
             if self.statistics:
                 continue
             if self.fmt == "github":
-                self.lines.append(github_annotation(file, item))
+                self.write(github_annotation(file, item) + "\n")
             else:
-                self.lines.append(finding_line(file.source.display, item, self.unsafe_fixes))
+                self.write(finding_line(file.source.display, item, self.unsafe_fixes) + "\n")
 
     def summary(self) -> str:
         total = sum(self.counts.values())
@@ -111,11 +109,12 @@ class LineReport:
             text += f"; {self.unsafe} more with --unsafe-fixes"
         return text + ")."
 
-    def text(self, summary: str | None = None) -> str:
+    def close(self, summary: str | None = None) -> None:
+        """Write what follows the findings: the summary line, or the statistics table."""
         if self.statistics:
-            return self._table()
-        closing = [summary if summary is not None else self.summary()] if self.fmt in ("text", "github") else []
-        return "".join(line + "\n" for lines in (self.lines, closing) for line in lines)
+            self.write(self._table())
+        elif self.fmt in ("text", "github"):
+            self.write((summary if summary is not None else self.summary()) + "\n")
 
     def _table(self) -> str:
         """Counts per rule, most frequent first: code, count, fixable count, name."""
@@ -125,6 +124,15 @@ class LineReport:
         out = [f"{'count':>{width}}  {'fixable':>7}  code   name"]
         out += [f"{counts[c]:>{width}}  {self.fixable[c]:>7}  {c}  {self.names[c]}" for c in rows]
         return "\n".join(out) + "\n"
+
+
+def _line_report(fmt: str, files: list[FileResult], unsafe_fixes: bool, statistics: bool = False,
+                 summary: str | None = None) -> str:
+    report = LineReport(fmt, unsafe_fixes, statistics)
+    for file in files:
+        report.add(file)
+    report.close(summary)
+    return "".join(report.kept)
 
 
 def github_annotation(file: FileResult, item: Located) -> str:
@@ -239,10 +247,7 @@ def _sarif_rule(rule) -> dict:
 
 def statistics(files: list[FileResult], unsafe_fixes: bool) -> str:
     """Counts per rule, most frequent first: code, count, fixable count, name."""
-    report = LineReport("text", unsafe_fixes, statistics=True)
-    for file in files:
-        report.add(file)
-    return report.text()
+    return _line_report("text", files, unsafe_fixes, statistics=True)
 
 
 def fixes_applied(files: list[FileResult]) -> str:
