@@ -103,6 +103,7 @@ def test_the_index_file_answers_as_memory_does(where, tmp_path):
     assert list(stored.classes) == list(memory.classes)
     assert all(stored.classes[name] == decl for name, decl in memory.classes.items())
     assert stored.classes.get("NoSuchClass") is None and "NoSuchClass" not in stored.classes
+    assert stored.classes.get("NoSuchClass", "default") == "default"  # a remembered miss, too
     with pytest.raises(KeyError):
         stored.classes["NoSuchClass"]
     assert list(stored.functions) == list(memory.functions)

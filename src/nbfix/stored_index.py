@@ -99,7 +99,8 @@ class _Merged(Mapping):
     def get(self, name, default=None):
         if name in self.recent:
             self.recent.move_to_end(name)
-            return self.recent[name]
+            value = self.recent[name]
+            return default if value is None else value
         rows = self.index.db.execute(f"SELECT data FROM {self.table} WHERE name = ? ORDER BY rowid", (name,)).fetchall()
         value = self.merge(name, [pickle.loads(row[0]) for row in rows]) if rows else None
         self.recent[name] = value
