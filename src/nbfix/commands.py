@@ -166,8 +166,8 @@ def check(
             from nbfix.output import LineReport
             from nbfix.spool import Spool
 
-            text = Spool()
-            report = LineReport(fmt, settings.unsafe_fixes, statistics, text.write)
+            output = Spool()
+            report = LineReport(fmt, settings.unsafe_fixes, statistics, output.write)
             result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=False,
                                progress=progress, consume=report.add)
             report.close()
@@ -175,9 +175,9 @@ def check(
             from nbfix.output import render
 
             result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, progress=progress)
-            text = render(fmt, result.files, settings.unsafe_fixes)
+            output = render(fmt, result.files, settings.unsafe_fixes)
         code = EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
-        return text, result.errors, code
+        return output, result.errors, code
 
     return guarded(body)
 

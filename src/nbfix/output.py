@@ -9,7 +9,7 @@ from typing import Iterable
 
 from nbfix import __version__
 from nbfix.commands import FORMATS, LINE_FORMATS
-from nbfix.report import finding_line, plural
+from nbfix.report import finding_line, fixable, plural
 from nbfix.result import FileResult, LineIndex, Located
 from nbfix.rule import Priority, Safety
 
@@ -65,13 +65,9 @@ def render(fmt: str, files: list[FileResult], unsafe_fixes: bool, summary: str |
     return json.dumps(sarif_log(items), indent=2) + "\n"
 
 
-def _fixable(fix, unsafe_fixes: bool) -> bool:
-    return fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes))
-
-
 class LineReport:
     """A line-based format (text, concise, github) or the statistics table, written file by file
-    to `write` (else kept for `text()`): a big `check` never holds its findings."""
+    to `write` (else kept in `kept`): a big `check` never holds its findings."""
 
     def __init__(self, fmt: str, unsafe_fixes: bool, statistics: bool = False, write=None) -> None:
         self.fmt = fmt
@@ -89,7 +85,7 @@ class LineReport:
             finding, fix = item.finding, item.finding.fix
             self.counts[finding.code] += 1
             self.names[finding.code] = finding.name
-            self.fixable[finding.code] += _fixable(fix, self.unsafe_fixes)
+            self.fixable[finding.code] += fixable(fix, self.unsafe_fixes)
             self.safe += fix is not None and fix.safety is Safety.SAFE
             self.unsafe += fix is not None and fix.safety is Safety.UNSAFE
             if self.statistics:

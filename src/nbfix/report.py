@@ -9,11 +9,13 @@ _COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
 _RESET = "\x1b[0m"
 
 
+def fixable(fix, unsafe_fixes: bool) -> bool:
+    """Would `apply` make this fix (with or without `--unsafe-fixes`)?"""
+    return fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes))
+
+
 def finding_line(path: str, item: Located, unsafe_fixes: bool) -> str:
-    fix = item.finding.fix
-    marker = ""
-    if fix is not None and (fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and unsafe_fixes)):
-        marker = "[*] "
+    marker = "[*] " if fixable(item.finding.fix, unsafe_fixes) else ""
     return f"{path}:{item.line}:{item.column}: {item.finding.code} {marker}{item.finding.message}"
 
 
