@@ -53,3 +53,32 @@ def test_same_results_with_and_without_the_prefilter(where, tmp_path):
 def test_every_rule_declares_what_it_cannot_fire_without():
     assert all(rule.needles for rule in all_rules())
     assert {r.code for r in selected_rules(Settings(priority=Priority.LOW))} <= {r.code for r in all_rules()}
+
+
+def test_a_file_no_rule_could_fire_on_is_not_parsed_to_be_linted(tmp_path, monkeypatch):
+    """Big runs parse each file twice (facts, then lint): the lint pass skips a file that holds
+    none of the selected rules' needles, such as a plain header."""
+    import nbfix.engine
+    import nbfix.parsing
+    from nbfix import runner
+
+    header = "#pragma once\nstruct Shape { double area() const; };\n"
+    (tmp_path / "shape.h").write_text(header)
+    (tmp_path / "bind.cpp").write_text(
+        '#include <nanobind/nanobind.h>\n#include "shape.h"\nnamespace nb = nanobind;\n'
+        'NB_MODULE(ext, m) { nb::class_<Shape>(m, "Shape").def("area", &Shape::area); }\n'
+    )
+    parsed: list[bytes] = []
+    real = nbfix.parsing.parse
+
+    def counting(content: bytes):
+        parsed.append(content)
+        return real(content)
+
+    monkeypatch.setattr(nbfix.engine, "parse", counting)
+    monkeypatch.setattr(nbfix.parsing, "parse", counting)
+    monkeypatch.setattr(runner, "KEEP_TREES_BYTES", 0)  # a big run: trees are not kept
+    result = runner.run([tmp_path], Settings(root=tmp_path), fix=False, use_cache=False)
+    assert [i.finding.code for f in result.files for i in f.remaining] == ["NB102"]
+    assert parsed.count(header.encode()) == 1  # the facts pass only
+    assert parsed.count((tmp_path / "bind.cpp").read_bytes()) == 2

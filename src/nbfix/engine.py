@@ -93,8 +93,12 @@ class Linter:
     unsafe_fixes: bool = False
     prefilter: bool = True  # skip rules whose needles a file lacks (results are the same)
 
+    def active(self, content: bytes, ignored: set[str]) -> list[Rule]:
+        """The rules that could fire on this content (the pre-filter: each rule's needles)."""
+        return [r for r in self.rules if r.code not in ignored and (not self.prefilter or r.may_fire(content))]
+
     def findings(self, source: Source, content: bytes, tree: Tree, ignored: set[str]) -> list[Finding]:
-        active = [r for r in self.rules if r.code not in ignored and (not self.prefilter or r.may_fire(content))]
+        active = self.active(content, ignored)
         if not active:
             return []  # nothing could fire here: no binding model needed
         model = build_model(tree, content, self.project)
@@ -133,6 +137,8 @@ class Linter:
         (interactive review) is asked about each fix before it is applied; a declined fix is
         not offered again."""
         result = FileResult(source)
+        if not self.active(source.content, ignored):
+            return result  # no rule could fire, and fixes only come from rules: nothing to parse
         declined: set[tuple] = set()
         content = source.content
         tree = tree if tree is not None else parse(content)
