@@ -352,27 +352,33 @@ def _run_serial(tasks: list[Task], work: FileWork, decide, progress, folder: Pat
 
 
 # Worker processes read the files themselves and send back each file's facts, small plain data.
-# The parent appends them to the index file, and each lint worker opens that file. Trees and file
-# contents stay where the file is processed. The parent works through files too: one process fewer
-# in memory for the same number of busy cores.
+# The parent appends them to the index file, which every process then opens for the lint pass.
+# Trees and file contents stay where the file is processed. The parent works through files too:
+# one process fewer in memory for the same number of busy cores. One pool serves both passes, its
+# processes forked while the parent is still small.
 _worker: FileWork | None = None
+_worker_index: str | None = None  # the index file this worker has opened
 
 
-def _start_worker(work: FileWork, index_path: str | None, project: str) -> None:
+def _start_worker(work: FileWork) -> None:
     global _worker
     _worker = work
-    if index_path is not None:
+
+
+def _in_worker(step: str, tasks: list[Task], index: tuple[str, str] | None) -> list:
+    """`work.<step>` for each task; `index`: (index file, project digest) for the lint pass."""
+    global _worker_index
+    assert _worker is not None
+    if index is not None and index[0] != _worker_index:
         from nbfix.stored_index import StoredIndex
 
-        work.start_lint(StoredIndex(Path(index_path)), project)
-
-
-def _in_worker(step: str, tasks: list[Task]) -> list:
-    assert _worker is not None
+        _worker.start_lint(StoredIndex(Path(index[0])), index[1])
+        _worker_index = index[0]
     return [getattr(_worker, step)(task) for task in tasks]
 
 
-def _share_out(pool, helpers: int, work: FileWork, step: str, tasks: list[Task], progress) -> Iterator:
+def _share_out(pool, helpers: int, work: FileWork, step: str, tasks: list[Task], progress,
+               index: tuple[str, str] | None = None) -> Iterator:
     """`work.<step>(task)` for each task, yielded in task order; chunks of tasks go to the pool's
     `helpers` processes, and this process takes every chunk they have not been given yet."""
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -384,7 +390,7 @@ def _share_out(pool, helpers: int, work: FileWork, step: str, tasks: list[Task],
     queued = emitted = done = 0
     while emitted < len(chunks):
         while queued < len(chunks) and len(running) < 2 * helpers:  # keep the helpers busy
-            running[pool.submit(_in_worker, step, chunks[queued])] = queued
+            running[pool.submit(_in_worker, step, chunks[queued], index)] = queued
             queued += 1
         if queued < len(chunks):
             results[queued] = [getattr(work, step)(task) for task in chunks[queued]]
@@ -409,17 +415,12 @@ def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, fol
     work.keep_trees = False
     helpers = workers - 1
     merged = _InFile(folder)
-    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work, None, "")) as pool:
+    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work,)) as pool:
         for found in _share_out(pool, helpers, work, "facts", tasks, None):
             merged.add(found)
-    merged.finish().close()
-    index_path = str(merged.path)
-    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work, index_path, merged.digest)) as pool:
-        from nbfix.stored_index import StoredIndex
-
-        work.start_lint(StoredIndex(merged.path), merged.digest)  # it connects on first use: after the forks
+        work.start_lint(merged.finish(), merged.digest)  # it connects on first use, long after the forks
         try:
-            yield from _share_out(pool, helpers, work, "lint", tasks, progress)
+            yield from _share_out(pool, helpers, work, "lint", tasks, progress, (str(merged.path), merged.digest))
         finally:
             work.stop_lint()
 
