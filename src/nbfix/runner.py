@@ -47,7 +47,7 @@ def _per_file_ignores(settings: Settings) -> list:
 
 Progress = Callable[[int, int], None]  # (files done, files in total)
 # Below this much work a process pool costs more than it saves (measured: benchmarks/README.md).
-PARALLEL_MIN_BYTES = 500_000
+PARALLEL_MIN_BYTES = 300_000
 PARALLEL_MIN_FILES = 4
 
 
