@@ -54,3 +54,15 @@ def test_line_formats_built_file_by_file_are_the_same_with_workers(tmp_path):
     paths = [line.split(":", 1)[0] for line in text[:-1]]
     runs = [path for i, path in enumerate(paths) if i == 0 or paths[i - 1] != path]
     assert len(runs) == len(set(runs)) > 3  # each file's lines together
+
+
+def test_diff_printed_file_by_file_matches_a_dry_run(tmp_path):
+    """`diff` prints each file's diff as its result arrives; `apply --dry-run` prints them from
+    the whole result: the same text, serial or with workers."""
+    corpus = tmp_path / "corpus"
+    generated_corpus(corpus)
+    dry_run = nbfix("apply", "--dry-run", "-j", "1", "--no-cache", "--unsafe-fixes", ".", cwd=corpus)
+    assert dry_run.returncode == 1 and dry_run.stdout.count("+++ b/") > 3
+    for jobs in ("1", "3"):
+        shown = nbfix("diff", "-j", jobs, "--no-cache", "--unsafe-fixes", ".", cwd=corpus)
+        assert (shown.returncode, shown.stdout, shown.stderr) == (1, dry_run.stdout, dry_run.stderr)

@@ -62,18 +62,35 @@ def check(
     ))
 
 
-def _show_diff(result) -> int:
-    from nbfix.report import colourise, plural, unified_diff
+class _DiffPrinter:
+    """Prints each changed file's diff as its result arrives, and counts them."""
 
-    colour = sys.stdout.isatty()
-    changed = [f for f in result.files if f.changed]
-    for file in changed:
+    def __init__(self) -> None:
+        self.colour = sys.stdout.isatty()
+        self.files = self.fixed = 0
+
+    def __call__(self, file) -> None:
+        from nbfix.report import colourise, unified_diff
+
+        if not file.changed:
+            return
         text = unified_diff(file.source.display, file.source.raw, file.source.with_content(file.new_content))
-        sys.stdout.write(colourise(text) if colour else text)
-    fixed = sum(len(f.fixed) for f in changed)
-    print(f"Would fix {plural(fixed, 'finding')} in {plural(len(changed), 'file')}.", file=sys.stderr)
+        sys.stdout.write(colourise(text) if self.colour else text)
+        self.files += 1
+        self.fixed += len(file.fixed)
+
+
+def _show_diff(result, printer: _DiffPrinter | None = None) -> int:
+    """The diffs of `result.files` (after those `printer` showed during the run), a summary on
+    stderr, and the exit code."""
+    from nbfix.report import plural
+
+    printer = printer or _DiffPrinter()
+    for file in result.files:
+        printer(file)
+    print(f"Would fix {plural(printer.fixed, 'finding')} in {plural(printer.files, 'file')}.", file=sys.stderr)
     commands.print_errors(result.errors)
-    return EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN
+    return EXIT_ERROR if result.errors else EXIT_FINDINGS if printer.files else EXIT_CLEAN
 
 
 @app.command()
@@ -93,7 +110,10 @@ def diff(
     def body() -> int:
         settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
         progress = commands.progress_bar()
-        return _show_diff(commands.run_paths(paths, settings, True, jobs=jobs, no_cache=no_cache, progress=progress))
+        printer = _DiffPrinter()  # file by file: a big run keeps no file contents
+        result = commands.run_paths(paths, settings, True, jobs=jobs, no_cache=no_cache, progress=progress,
+                                    consume=printer)
+        return _show_diff(result, printer)
 
     raise typer.Exit(commands.guarded(body))
 

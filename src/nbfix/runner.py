@@ -98,7 +98,8 @@ def run(
     """Two passes over the files: gather each file's facts (merged into one project index), then
     lint each file against that index. `keep_content=False` drops file contents from results that
     do not need them (line-based output of `check`). `consume` takes each file's result, in file
-    order, as it is ready, instead of `RunResult.files`: memory stays flat on big trees."""
+    order, as it is ready, instead of `RunResult.files`: memory stays flat on big trees (the
+    Python files that moved names need rewritten still come in `RunResult.files`)."""
     rules = selected_rules(settings)
     ignores = _per_file_ignores(settings)
     found = discover(paths, settings)
@@ -112,18 +113,19 @@ def run(
     small = sum(sizes) <= KEEP_TREES_BYTES
     work = FileWork(settings, cache, fix, keep_content, keep_trees=small)
     workers = 1 if decide is not None else workers_for(sizes, jobs)
+    moves = []
     for file_result in _results(tasks, work, workers, decide, progress, in_file=not small or workers > 1):
         if isinstance(file_result, str):
             result.errors.append(file_result)
             continue
         if file_result.error:
             result.errors.append(f"{file_result.source.display}: {file_result.error}")
+        moves += [m for item in file_result.fixed if item.finding.fix for m in item.finding.fix.python_moves]
         if consume is None:
             result.files.append(file_result)
         else:
             result.consumed += len(file_result.remaining)
             consume(file_result)
-    moves = [m for f in result.files for item in f.fixed if item.finding.fix for m in item.finding.fix.python_moves]
     if moves:
         result.python_moves = True
         rewrite_python(result, settings, moves)
