@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
 from nbfix.parsing import error_regions, parse
+from nbfix.report import fixable
 from nbfix.result import FileResult, LineIndex, Located
-from nbfix.rule import Context, Edit, Finding, Fix, Rule, Safety
+from nbfix.rule import Context, Edit, Finding, Fix, Rule
 from nbfix.source import Source
 
 if TYPE_CHECKING:
@@ -125,10 +126,7 @@ class Linter:
         return found
 
     def applicable(self, finding: Finding) -> bool:
-        fix = finding.fix
-        if fix is None or not fix.edits:
-            return False
-        return fix.safety is Safety.SAFE or (fix.safety is Safety.UNSAFE and self.unsafe_fixes)
+        return finding.fix is not None and bool(finding.fix.edits) and fixable(finding.fix, self.unsafe_fixes)
 
     def run(
         self, source: Source, tree: Tree | None, fix: bool, ignored: set[str], decide: Decide | None = None
