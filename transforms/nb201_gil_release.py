@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from nbfix.declarations import short_name
 from nbfix.edits import add_argument, replace
@@ -24,8 +23,7 @@ PYTHON_TYPES = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     edits: tuple[Edit, ...] = ()
     blocker: str | None = None  # why the GIL cannot be released (a suggestion)
     how: str = ""

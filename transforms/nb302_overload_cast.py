@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from nbfix.declarations import short_name
 from nbfix.engine import apply_edits
@@ -18,8 +17,7 @@ _START = re.compile(rb"\bstatic_cast\s*<")
 _POINTER = re.compile(r"\(\s*(?:(?P<scope>[\w:<>, ]+?)\s*::\s*)?\*\s*\)")
 
 
-@dataclass(frozen=True)
-class Cast:
+class Cast(NamedTuple):
     start: int
     end: int
     returns: str

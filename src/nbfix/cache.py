@@ -17,7 +17,6 @@ it only ever saves time.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import hashlib
 import io
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
 
 from nbfix import __version__
+from nbfix.records import Fields
 
 CACHE_DIR = ".nbfix_cache"
 CACHEDIR_TAG = (
@@ -47,10 +47,8 @@ def digest(*parts: bytes | str) -> str:
 
 def canonical(value: Any) -> str:
     """A text for `value` that does not depend on set order or hash seeds (for keys)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        inner = ",".join(
-            f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value) if f.compare
-        )
+    if _is_record(type(value)):
+        inner = ",".join(f"{name}={canonical(getattr(value, name))}" for name in value._fields)
         return f"{type(value).__name__}({inner})"
     if isinstance(value, dict):
         return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
@@ -80,6 +78,11 @@ def _code_fingerprint() -> str:
     return digest(__version__, *stats)
 
 
+def _is_record(cls: type) -> bool:
+    """nbfix's plain data: a NamedTuple or a `records.Fields` class (`_fields` names its data)."""
+    return issubclass(cls, Fields) or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
+
+
 class _SafeUnpickler(pickle.Unpickler):
     """Only nbfix's data classes, enums and plain containers: a planted entry cannot run code."""
 
@@ -90,7 +93,7 @@ class _SafeUnpickler(pickle.Unpickler):
             return super().find_class(module, name)
         if module.split(".")[0] in ("nbfix", "nbfix_transforms") and not name.startswith("_"):
             found = super().find_class(module, name)
-            if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
+            if isinstance(found, type) and (_is_record(found) or issubclass(found, enum.Enum)):
                 return found  # plain data: building one runs no code of the entry's choosing
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the nbfix cache")
 

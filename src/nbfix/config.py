@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from nbfix.records import Fields
 
 if TYPE_CHECKING:  # the rules load only when a run needs them
     from nbfix.rule import Priority, Rule
@@ -22,24 +23,46 @@ class ConfigError(Exception):
     """Bad configuration or selection; the message is one line for the user."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    root: Path = field(default_factory=Path.cwd)  # relative patterns are relative to this
-    config_file: Path | None = None
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    priority: Priority | None = None  # None: the default threshold, unless select is given
-    unsafe_fixes: bool = False
-    extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
-    exclude: tuple[str, ...] = ()
-    respect_gitignore: bool = True
-    force_exclude: bool = False  # apply excludes to paths named on the command line too
-    python_paths: tuple[str, ...] = ()  # Python code using the bindings (rewritten by moves)
-    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule code -> options
+class Settings(Fields):
+    """The effective settings of a run (treated as immutable: `with_overrides` makes a copy)."""
+
+    __slots__ = _fields = (
+        "root", "config_file", "select", "ignore", "priority", "unsafe_fixes", "extensions", "exclude",
+        "respect_gitignore", "force_exclude", "python_paths", "per_file_ignores", "rule_options",
+    )
+
+    def __init__(
+        self,
+        root: Path | None = None,  # relative patterns are relative to this; None: the working folder
+        config_file: Path | None = None,
+        select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] = (),
+        priority: Priority | None = None,  # None: the default threshold, unless select is given
+        unsafe_fixes: bool = False,
+        extensions: tuple[str, ...] = DEFAULT_EXTENSIONS,
+        exclude: tuple[str, ...] = (),
+        respect_gitignore: bool = True,
+        force_exclude: bool = False,  # apply excludes to paths named on the command line too
+        python_paths: tuple[str, ...] = (),  # Python code using the bindings (rewritten by moves)
+        per_file_ignores: dict[str, tuple[str, ...]] | None = None,
+        rule_options: dict[str, dict[str, Any]] | None = None,  # rule code -> options
+    ) -> None:
+        self.root = Path.cwd() if root is None else root
+        self.config_file = config_file
+        self.select = select
+        self.ignore = ignore
+        self.priority = priority
+        self.unsafe_fixes = unsafe_fixes
+        self.extensions = extensions
+        self.exclude = exclude
+        self.respect_gitignore = respect_gitignore
+        self.force_exclude = force_exclude
+        self.python_paths = python_paths
+        self.per_file_ignores = {} if per_file_ignores is None else per_file_ignores
+        self.rule_options = {} if rule_options is None else rule_options
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        return self.replace(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def all_rules():

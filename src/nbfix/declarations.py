@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Literal, Mapping, NamedTuple, Sequence
 
 from nbfix.parsing import found_in, shared_nodes
+from nbfix.records import Fields
 
 if TYPE_CHECKING:  # facts are merged and cached without loading the parser
     from tree_sitter import Node, Tree
@@ -113,8 +113,7 @@ def classify_type(text: str) -> TypeKind:
     return "value"
 
 
-@dataclass(frozen=True, slots=True)
-class Signature:
+class Signature(NamedTuple):
     returns: str
     params: tuple[str, ...] = ()
 
@@ -134,15 +133,26 @@ def _shared(signature: Signature, shared: Shared | None) -> Signature:
     return found
 
 
-@dataclass(slots=True)
-class ClassDecl:
-    name: str
-    bases: list[str] = field(default_factory=list)
-    methods: dict[str, Sequence[Signature]] = field(default_factory=dict)  # one per overload
-    templated_methods: set[str] = field(default_factory=set)
-    fields: dict[str, str] = field(default_factory=dict)  # name -> type
-    qualified: str | None = None  # `ns::Name` where the class body is defined
-    defined_in: str | None = None  # the file holding the class body
+class ClassDecl(Fields):
+    __slots__ = _fields = ("name", "bases", "methods", "templated_methods", "fields", "qualified", "defined_in")
+
+    def __init__(
+        self,
+        name: str,
+        bases: list[str] | None = None,
+        methods: dict[str, Sequence[Signature]] | None = None,  # one per overload
+        templated_methods: set[str] | None = None,
+        fields: dict[str, str] | None = None,  # name -> type
+        qualified: str | None = None,  # `ns::Name` where the class body is defined
+        defined_in: str | None = None,  # the file holding the class body
+    ) -> None:
+        self.name = name
+        self.bases = [] if bases is None else bases
+        self.methods = {} if methods is None else methods
+        self.templated_methods = set() if templated_methods is None else templated_methods
+        self.fields = {} if fields is None else fields
+        self.qualified = qualified
+        self.defined_in = defined_in
 
 
 def merge_class(mine: ClassDecl, decl: ClassDecl, shared: Shared | None = None) -> None:
@@ -258,21 +268,26 @@ class IndexQueries:
         return None
 
 
-@dataclass
-class ProjectIndex(IndexQueries):
+class ProjectIndex(Fields, IndexQueries):
     """Class and function declarations from every file nbfix was given, in memory: one file's
     facts, or the merged index of a small run."""
 
-    classes: dict[str, ClassDecl] = field(default_factory=dict)
-    functions: dict[str, list[Signature]] = field(default_factory=dict)
-    includes: dict[str, list[str]] = field(default_factory=dict)  # file (posix path) -> its includes
-    reprs: set[str] = field(default_factory=set)  # classes (short names) some file binds __repr__ for
-    registered_exceptions: set[str] = field(default_factory=set)  # short names some file registers
-    enums: dict[str, bool] = field(default_factory=dict)  # enum (short name) -> is scoped (enum class)
-    templated_functions: set[str] = field(default_factory=set)  # free function templates (short names)
-    extension_modules: set[str] = field(default_factory=set)  # NB_MODULE/PYBIND11_MODULE names
-    _exceptions: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)  # memo
-    _signatures: Shared = field(default_factory=dict, repr=False, compare=False)  # see `_shared`
+    _fields = (
+        "classes", "functions", "includes", "reprs", "registered_exceptions", "enums", "templated_functions",
+        "extension_modules",
+    )
+
+    def __init__(self) -> None:
+        self.classes: dict[str, ClassDecl] = {}
+        self.functions: dict[str, list[Signature]] = {}
+        self.includes: dict[str, list[str]] = {}  # file (posix path) -> its includes
+        self.reprs: set[str] = set()  # classes (short names) some file binds __repr__ for
+        self.registered_exceptions: set[str] = set()  # short names some file registers
+        self.enums: dict[str, bool] = {}  # enum (short name) -> is scoped (enum class)
+        self.templated_functions: set[str] = set()  # free function templates (short names)
+        self.extension_modules: set[str] = set()  # NB_MODULE/PYBIND11_MODULE names
+        self._exceptions: dict[str, bool] = {}  # memo
+        self._signatures: Shared = {}  # see `_shared`
 
     def __getstate__(self) -> dict:  # the two tables above are rebuilt where needed, never sent
         return {k: v for k, v in self.__dict__.items() if k not in ("_exceptions", "_signatures")}

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from nbfix.config import DEFAULT_EXCLUDE, Settings
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(NamedTuple):
     files: list[Path]
     errors: list[str]  # one line each, e.g. a path that does not exist
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
@@ -84,15 +83,22 @@ def resolve(fixes: Sequence[tuple[Finding, Fix]]) -> list[tuple[Finding, Fix]]:
     return accepted
 
 
-@dataclass
 class Linter:
     """Applies a fixed selection of rules to files, with one project-wide declaration index."""
 
-    rules: list[Rule]
-    rule_options: dict[str, dict]
-    project: IndexQueries
-    unsafe_fixes: bool = False
-    prefilter: bool = True  # skip rules whose needles a file lacks (results are the same)
+    def __init__(
+        self,
+        rules: list[Rule],
+        rule_options: dict[str, dict],
+        project: IndexQueries,
+        unsafe_fixes: bool = False,
+        prefilter: bool = True,  # skip rules whose needles a file lacks (results are the same)
+    ) -> None:
+        self.rules = rules
+        self.rule_options = rule_options
+        self.project = project
+        self.unsafe_fixes = unsafe_fixes
+        self.prefilter = prefilter
 
     def active(self, content: bytes, ignored: set[str]) -> list[Rule]:
         """The rules that could fire on this content (the pre-filter: each rule's needles)."""
@@ -120,7 +126,7 @@ class Linter:
                     continue
                 if finding.fix is not None and not getattr(rule, "edits_parse_errors", False):
                     if any(_touches(e, r) for e in finding.fix.edits for r in regions):
-                        finding = replace(finding, fix=None)
+                        finding = finding._replace(fix=None)
                 found.append(finding)
         found.sort(key=lambda f: (f.start, f.code, f.end))
         return found

@@ -10,10 +10,10 @@ aligned the way the macro aligns them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nbfix.parsing import error_regions, found_in, shared_nodes
+from nbfix.records import Fields
 from nbfix.rule import Edit, FileEdit, Finding, Fix
 
 if TYPE_CHECKING:
@@ -40,19 +40,32 @@ _MACROS = shared_nodes(
 _CONTINUATION = re.compile(rb"\\(\r?\n)")
 
 
-@dataclass
-class MacroBody:
+class MacroBody(Fields):
     """One `#define` body that binds something, as parsed code with its own binding model."""
 
-    name: str
-    params: list[str]
-    start: int  # file offset of the body's first byte
-    end: int
-    snippet: bytes
-    backslash_column: int | None  # where the macro aligns its backslashes, if it does
-    prefix: bytes = PREFIX
-    model: BindingModel | None = None
-    seeds: dict[str, Owner] = field(default_factory=dict)  # names the invocations resolve
+    _fields = ("name", "params", "start", "end", "snippet", "backslash_column", "prefix", "model", "seeds")
+
+    def __init__(
+        self,
+        name: str,
+        params: list[str],
+        start: int,  # file offset of the body's first byte
+        end: int,
+        snippet: bytes,
+        backslash_column: int | None,  # where the macro aligns its backslashes, if it does
+        prefix: bytes = PREFIX,
+        model: BindingModel | None = None,
+        seeds: dict[str, Owner] | None = None,  # names the invocations resolve
+    ) -> None:
+        self.name = name
+        self.params = params
+        self.start = start
+        self.end = end
+        self.snippet = snippet
+        self.backslash_column = backslash_column
+        self.prefix = prefix
+        self.model = model
+        self.seeds = {} if seeds is None else seeds
 
     def to_file(self, offset: int) -> int | None:
         inside = offset - len(self.prefix)

@@ -6,14 +6,14 @@ Rules ask it questions ("method bindings with a `reference` policy") instead of 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Iterator, Literal, NamedTuple, Sequence
 
 from nbfix import declarations
 from nbfix.declarations import IndexQueries, ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
 from nbfix.parsing import descendants, found_in, parse, shared_nodes
+from nbfix.records import Fields
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -179,8 +179,7 @@ def code_text(node: Node) -> str:
 # Dialect
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(NamedTuple):
     """Which binding library a file uses and how it spells its namespace."""
 
     name: DialectName
@@ -257,24 +256,33 @@ def detect_dialect(found: dict[str, list[Node]], text: str) -> Dialect:
 # Model types
 
 
-@dataclass(frozen=True)
-class ModuleBinding:
+class ModuleBinding(NamedTuple):
     """A module object: the NB_MODULE/PYBIND11_MODULE parameter, a `module_&`, or a submodule."""
 
     variable: str | None
     submodule: str | None = None
 
 
-@dataclass
-class ClassBinding:
+class ClassBinding(Fields):
     """A `class_<T>`/`enum_<T>` binding: the creating expression and where it lives."""
 
-    kind: str  # "class", "enum" or "exception"
-    cpp_type: str
-    python_name: str | None
-    node: Node  # the class_ call, the declaration creating it, or the parameter receiving it
-    variable: str | None = None
-    extra_types: tuple[str, ...] = ()  # further template arguments: bases, trampolines, holders
+    _fields = ("kind", "cpp_type", "python_name", "node", "variable", "extra_types")
+
+    def __init__(
+        self,
+        kind: str,  # "class", "enum" or "exception"
+        cpp_type: str,
+        python_name: str | None,
+        node: Node,  # the class_ call, the declaration creating it, or the parameter receiving it
+        variable: str | None = None,
+        extra_types: tuple[str, ...] = (),  # further template arguments: bases, trampolines, holders
+    ) -> None:
+        self.kind = kind
+        self.cpp_type = cpp_type
+        self.python_name = python_name
+        self.node = node
+        self.variable = variable
+        self.extra_types = extra_types
 
     @cached_property
     def short_type(self) -> str:
@@ -309,28 +317,37 @@ class ClassBinding:
 Owner = ClassBinding | ModuleBinding
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     type: str
     name: str | None
     node: Node
 
 
-@dataclass
-class BoundCallable:
+class BoundCallable(Fields):
     """What a binding calls: a member pointer, a function, a lambda, an `init<...>`..."""
 
-    kind: Literal["member_pointer", "function", "lambda", "init", "operator", "other"]
-    node: Node
-    name: str | None = None  # `Parent::child` for member pointers, `make` for functions
-    scope: str | None = None  # `Parent` for member pointers
-    params: list[Param] = field(default_factory=list)
-    declared_return: str | None = None  # a lambda's trailing return type or a cast's return type
-    body: Node | None = None
+    __slots__ = _fields = ("kind", "node", "name", "scope", "params", "declared_return", "body")
+
+    def __init__(
+        self,
+        kind: Literal["member_pointer", "function", "lambda", "init", "operator", "other"],
+        node: Node,
+        name: str | None = None,  # `Parent::child` for member pointers, `make` for functions
+        scope: str | None = None,  # `Parent` for member pointers
+        params: list[Param] | None = None,
+        declared_return: str | None = None,  # a lambda's trailing return type or a cast's return type
+        body: Node | None = None,
+    ) -> None:
+        self.kind = kind
+        self.node = node
+        self.name = name
+        self.scope = scope
+        self.params = [] if params is None else params
+        self.declared_return = declared_return
+        self.body = body
 
 
-@dataclass(frozen=True)
-class Extra:
+class Extra(NamedTuple):
     """One annotation after the callable: policy, keep_alive, call_guard, arg, docstring, ..."""
 
     kind: str  # policy, keep_alive, call_guard, arg, kw_only, doc, sig, is_operator, other
@@ -339,17 +356,28 @@ class Extra:
     side: str | None = None  # "getter"/"setter" when wrapped in for_getter/for_setter
 
 
-@dataclass
-class Binding:
+class Binding(Fields):
     """One `.def*` call on a class or module object."""
 
-    call: Node
-    method: str
-    owner: Owner | None
-    python_name: str | None
-    arguments: list[Node]
-    callables: list[BoundCallable]
-    extras: list[Extra]
+    __slots__ = _fields = ("call", "method", "owner", "python_name", "arguments", "callables", "extras")
+
+    def __init__(
+        self,
+        call: Node,
+        method: str,
+        owner: Owner | None,
+        python_name: str | None,
+        arguments: list[Node],
+        callables: list[BoundCallable],
+        extras: list[Extra],
+    ) -> None:
+        self.call = call
+        self.method = method
+        self.owner = owner
+        self.python_name = python_name
+        self.arguments = arguments
+        self.callables = callables
+        self.extras = extras
 
     @property
     def anchor(self) -> Node:
@@ -390,19 +418,32 @@ class Binding:
 # Building the model
 
 
-@dataclass
-class BindingModel:
+class BindingModel(Fields):
     """Everything nbfix knows about the bindings of one file."""
 
-    tree: Tree
-    text: str
-    dialect: Dialect
-    bindings: list[Binding]
-    classes: list[ClassBinding]
-    project: IndexQueries
-    includes: list[str] = field(default_factory=list)  # this file's include paths, as written
-    module_inits: list[Node] = field(default_factory=list)  # NB_MODULE / PYBIND11_MODULE definitions
-    macros: list[MacroBody] = field(default_factory=list)  # `#define` bodies that bind, parsed
+    _fields = ("tree", "text", "dialect", "bindings", "classes", "project", "includes", "module_inits", "macros")
+
+    def __init__(
+        self,
+        tree: Tree,
+        text: str,
+        dialect: Dialect,
+        bindings: list[Binding],
+        classes: list[ClassBinding],
+        project: IndexQueries,
+        includes: list[str] | None = None,  # this file's include paths, as written
+        module_inits: list[Node] | None = None,  # NB_MODULE / PYBIND11_MODULE definitions
+        macros: list[MacroBody] | None = None,  # `#define` bodies that bind, parsed
+    ) -> None:
+        self.tree = tree
+        self.text = text
+        self.dialect = dialect
+        self.bindings = bindings
+        self.classes = classes
+        self.project = project
+        self.includes = [] if includes is None else includes
+        self.module_inits = [] if module_inits is None else module_inits
+        self.macros = [] if macros is None else macros
 
     def method_bindings(self) -> Iterator[Binding]:
         return (b for b in self.bindings if b.is_method)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from nbfix.records import Fields
 from nbfix.rule import Edit, Finding
 from nbfix.source import Source
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
+class Located(NamedTuple):
     """A finding with its human position (1-based line and column, in characters)."""
 
     finding: Finding
@@ -21,14 +21,24 @@ class Located:
     end_column: int
 
 
-@dataclass
-class FileResult:
-    source: Source
-    remaining: list[Located] = field(default_factory=list)
-    fixed: list[Located] = field(default_factory=list)
-    new_content: bytes | None = None  # set when fixes changed the file
-    passes: list[tuple[Edit, ...]] = field(default_factory=list)  # the edits applied, pass by pass
-    error: str | None = None
+class FileResult(Fields):
+    __slots__ = _fields = ("source", "remaining", "fixed", "new_content", "passes", "error")
+
+    def __init__(
+        self,
+        source: Source,
+        remaining: list[Located] | None = None,
+        fixed: list[Located] | None = None,
+        new_content: bytes | None = None,  # set when fixes changed the file
+        passes: list[tuple[Edit, ...]] | None = None,  # the edits applied, pass by pass
+        error: str | None = None,
+    ) -> None:
+        self.source = source
+        self.remaining = [] if remaining is None else remaining
+        self.fixed = [] if fixed is None else fixed
+        self.new_content = new_content
+        self.passes = [] if passes is None else passes
+        self.error = error
 
     @property
     def changed(self) -> bool:

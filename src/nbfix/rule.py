@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
 from nbfix.source import Source
 
@@ -30,8 +29,10 @@ class Safety(str, Enum):
     SUGGEST = "suggest"
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+# Plain data is a NamedTuple or a `records.Fields` class, never a dataclass (see records.py).
+
+
+class Edit(NamedTuple):
     """Replace content bytes [start, end) with `text`. An insertion has start == end."""
 
     start: int
@@ -51,14 +52,22 @@ class Edit:
         return other.is_insertion and self.start <= other.start <= self.end
 
 
-@dataclass(frozen=True, order=True)
 class FileEdit(Edit):
     """An edit made from inside a macro body that belongs to the file itself (an `#include`):
     its offsets are file offsets already."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
-class PythonMove:
+    def __eq__(self, other: object) -> bool:  # never equal to an `Edit` at the same offsets
+        return type(other) is FileEdit and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = Edit.__hash__
+
+
+class PythonMove(NamedTuple):
     """A follow-up for Python code using the bindings: `module.name` is now `module.submodule.name`."""
 
     module: str
@@ -66,16 +75,14 @@ class PythonMove:
     submodule: str
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     edits: tuple[Edit, ...]
     safety: Safety
     title: str
     python_moves: tuple[PythonMove, ...] = ()  # rewrites of Python call sites this fix needs
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     code: str
     name: str
     priority: Priority
@@ -85,8 +92,7 @@ class Finding:
     fix: Fix | None = None
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """A per-rule setting under `[tool.nbfix.rules.<name>]`."""
 
     default: Any
@@ -108,16 +114,24 @@ class Option:
         return value
 
 
-@dataclass
 class Context:
     """What a rule sees of one file."""
 
-    source: Source
-    content: bytes
-    model: BindingModel
-    options: dict[str, Any] = field(default_factory=dict)
-    file_content: bytes | None = None  # set when `content` is a macro body inside this file
-    file_root: Node | None = None
+    def __init__(
+        self,
+        source: Source,
+        content: bytes,
+        model: BindingModel,
+        options: dict[str, Any] | None = None,
+        file_content: bytes | None = None,  # set when `content` is a macro body inside this file
+        file_root: Node | None = None,
+    ) -> None:
+        self.source = source
+        self.content = content
+        self.model = model
+        self.options = {} if options is None else options
+        self.file_content = file_content
+        self.file_root = file_root
 
     def text(self, node: Node) -> str:
         return self.content[node.start_byte:node.end_byte].decode("utf-8")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 from nbfix.cache import Cache, canonical, digest
 from nbfix.config import Settings, codes_for, selected_rules
@@ -22,12 +21,12 @@ if TYPE_CHECKING:  # the parser and the rules load only when a file has to be pa
     from nbfix.engine import Decide, Linter
 
 
-@dataclass
 class RunResult:
-    files: list[FileResult] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # one line each; any error makes the exit code 2
-    python_moves: bool = False  # fixes moved names: C++ and Python files are written together or not at all
-    consumed: int = 0  # findings in the results handed to `run(consume=...)` instead of `files`
+    def __init__(self, files: list[FileResult] | None = None, errors: list[str] | None = None) -> None:
+        self.files = [] if files is None else files
+        self.errors = [] if errors is None else errors  # one line each; any error makes the exit code 2
+        self.python_moves = False  # fixes moved names: C++ and Python files are written together or not at all
+        self.consumed = 0  # findings in the results handed to `run(consume=...)` instead of `files`
 
     @property
     def remaining(self) -> int:
@@ -75,8 +74,7 @@ def _size(path: Path) -> int:
         return 0  # reported when the file is read
 
 
-@dataclass(frozen=True)
-class Task:
+class Task(NamedTuple):
     """One file to process, with the rule codes its per-file ignores switch off."""
 
     path: Path
@@ -262,7 +260,7 @@ class FileWork:
         needs a fix's safety, never its text), so a big run's results stay small."""
         if self.keep_content or file_result.new_content is not None:
             return file_result
-        file_result.source = replace(file_result.source, raw=b"", bom=b"")
+        file_result.source = file_result.source._replace(raw=b"", bom=b"")
         file_result.remaining = [_without_edits(item) for item in file_result.remaining]
         return file_result
 
@@ -289,8 +287,8 @@ def _without_edits(item: Located) -> Located:
     fix = item.finding.fix
     if fix is None or not fix.edits:
         return item
-    finding = replace(item.finding, fix=replace(fix, edits=(), python_moves=()))
-    return replace(item, finding=finding)
+    finding = item.finding._replace(fix=fix._replace(edits=(), python_moves=()))
+    return item._replace(finding=finding)
 
 
 _RESULT_FIELDS = ("remaining", "fixed", "new_content", "passes", "error")

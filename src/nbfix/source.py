@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -18,8 +18,7 @@ class SourceError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """One file as read from disk. `content` excludes the BOM; edits are offsets into it."""
 
     path: Path
