@@ -232,21 +232,21 @@ def test_a_memoised_check_run_sees_every_change(project):
 
 def test_entry_point_list_is_kept_per_environment(tmp_path, monkeypatch):
     """Rules are found without asking importlib.metadata again in the same environment; a broken
-    list is asked again, and the kept list really is what is used."""
-    import json
-
+    or cut-off list is asked again, and the kept list really is what is used."""
     from nbfix import registry
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     registry.all_rules.cache_clear()
     try:
         rules = registry.all_rules()
-        kept = list((tmp_path / "nbfix").glob("entry-points-*.json"))
+        kept = list((tmp_path / "nbfix").glob("entry-points-*.txt"))
         assert len(kept) == 1 and "NB101" in kept[0].read_text()
-        kept[0].write_text("not json")
-        registry.all_rules.cache_clear()
-        assert registry.all_rules() == rules
-        kept[0].write_text(json.dumps([["NB999", "no_such_module:SomeRule"]]))
+        whole = kept[0].read_text()
+        for broken in ("not a list", whole.removesuffix("end\n"), "a\tb\tc\nend\n"):
+            kept[0].write_text(broken)
+            registry.all_rules.cache_clear()
+            assert registry.all_rules() == rules
+        kept[0].write_text("NB999\tno_such_module:SomeRule\nend\n")
         registry.all_rules.cache_clear()
         with pytest.raises(registry.RegistryError, match="NB999"):
             registry.all_rules()

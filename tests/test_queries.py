@@ -11,6 +11,7 @@ import nbfix.model  # noqa: F401
 from conftest import FIXTURES, ROOT
 from nbfix.config import Settings
 from nbfix.discovery import discover
+from nbfix import parsing
 from nbfix.parsing import _NODE_GROUPS, Found, matches, parse
 from nbfix.registry import all_rules
 from test_prefilter import generated_corpus
@@ -38,3 +39,25 @@ def test_node_groups_match_their_patterns(where, tmp_path):
             seen[name] += len(theirs)
     if where == "fixtures":  # every group really matched something
         assert all(seen.values()), seen
+
+
+@pytest.mark.parametrize("where", ["fixtures", "examples", "generated"])
+def test_walk_and_query_find_the_same_nodes(where, tmp_path, monkeypatch):
+    """A process's first files are walked in Python, the rest searched by the compiled query:
+    both give the same nodes in the same order (error trees and macros included)."""
+    all_rules()
+    if where == "generated":
+        paths = generated_corpus(tmp_path)
+    else:
+        paths = discover([FIXTURES if where == "fixtures" else ROOT / "examples"], Settings(root=ROOT)).files
+    types = frozenset(t for _, group_types, _ in _NODE_GROUPS.values() for t in group_types)
+    compared = 0
+    for path in paths:
+        root = parse(path.read_bytes()).root_node
+        monkeypatch.setattr(parsing, "_walked", 0)
+        walked = parsing._nodes_of_types(root, types)
+        monkeypatch.setattr(parsing, "_walked", parsing.WALK_BYTES)
+        queried = parsing._nodes_of_types(root, types)
+        assert [n.id for n in walked] == [n.id for n in queried], path
+        compared += len(queried)
+    assert compared > 100

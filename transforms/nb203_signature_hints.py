@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import TYPE_CHECKING, Iterator
 
@@ -78,6 +77,8 @@ def _type(text: str) -> str | None:
 
 def docstring_sections(doc: str) -> dict[str, list[tuple[str, str | None]]]:
     """numpy-style sections -> [(name or type line, type)], e.g. Parameters: [("x", "float")]."""
+    import inspect  # a costly import: only when a docstring is read
+
     text = inspect.cleandoc(doc)
     matches = list(_SECTION.finditer(text))
     sections: dict[str, list[tuple[str, str | None]]] = {}

@@ -17,16 +17,17 @@ it only ever saves time.
 from __future__ import annotations
 
 import contextlib
-import enum
-import hashlib
-import io
 import os
-import pickle
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
 
 from nbfix import __version__
-from nbfix.records import Fields
+from nbfix.records import is_record
+
+try:  # what `hashlib.blake2b` is; importing hashlib itself also loads OpenSSL (a few ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
 
 CACHE_DIR = ".nbfix_cache"
 CACHEDIR_TAG = (
@@ -37,7 +38,7 @@ CACHEDIR_TAG = (
 
 
 def digest(*parts: bytes | str) -> str:
-    h = hashlib.blake2b(digest_size=20)
+    h = blake2b(digest_size=20)
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))
@@ -47,7 +48,7 @@ def digest(*parts: bytes | str) -> str:
 
 def canonical(value: Any) -> str:
     """A text for `value` that does not depend on set order or hash seeds (for keys)."""
-    if _is_record(type(value)):
+    if is_record(type(value)):
         inner = ",".join(f"{name}={canonical(getattr(value, name))}" for name in value._fields)
         return f"{type(value).__name__}({inner})"
     if isinstance(value, dict):
@@ -76,26 +77,6 @@ def _code_fingerprint() -> str:
                 info = path.stat()
                 stats.append(f"{package}/{path.name}:{info.st_size}:{info.st_mtime_ns}")
     return digest(__version__, *stats)
-
-
-def _is_record(cls: type) -> bool:
-    """nbfix's plain data: a NamedTuple or a `records.Fields` class (`_fields` names its data)."""
-    return issubclass(cls, Fields) or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    """Only nbfix's data classes, enums and plain containers: a planted entry cannot run code."""
-
-    _BUILTINS = {"set", "frozenset", "list", "dict", "tuple", "bytes", "str", "int", "bool"}
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins" and name in self._BUILTINS:
-            return super().find_class(module, name)
-        if module.split(".")[0] in ("nbfix", "nbfix_transforms") and not name.startswith("_"):
-            found = super().find_class(module, name)
-            if isinstance(found, type) and (_is_record(found) or issubclass(found, enum.Enum)):
-                return found  # plain data: building one runs no code of the entry's choosing
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the nbfix cache")
 
 
 class Cache:
@@ -136,12 +117,16 @@ class Cache:
     def load(self, key: str) -> Any | None:
         try:
             data = (self.entries / key[:2] / key).read_bytes()
-            return _SafeUnpickler(io.BytesIO(data)).load()
+            from nbfix import safe_pickle
+
+            return safe_pickle.loads(data)
         except Exception:  # missing, truncated, foreign or from another nbfix: recompute
             return None
 
     def store(self, key: str, value: Any) -> None:
-        self._write(key, lambda out: pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL))
+        from nbfix import safe_pickle
+
+        self._write(key, lambda out: safe_pickle.dump(value, out), (OSError, safe_pickle.PicklingError))
 
     def store_text(self, key: str, chunks: Iterable[str]) -> int | None:
         """Keep text as UTF-8 bytes (not pickled); its size in bytes, or None if not kept."""
@@ -162,8 +147,8 @@ class Cache:
         except OSError:
             return None
 
-    def _write(self, key: str, write: Callable[[BinaryIO], object]) -> bool:
-        """Write an entry atomically; False if it could not be written."""
+    def _write(self, key: str, write: Callable[[BinaryIO], object], errors: tuple[type[Exception], ...] = (OSError,)) -> bool:
+        """Write an entry atomically; False if it could not be written (`write` raised one of `errors`)."""
         if not self.writable:
             return False
         try:
@@ -181,7 +166,7 @@ class Cache:
                 write(out)
             os.replace(temporary, folder / key)
             return True
-        except (OSError, pickle.PicklingError):
+        except errors:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             return False

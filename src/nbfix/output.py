@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from typing import Iterable
 
@@ -56,6 +54,8 @@ def render(fmt: str, files: list[FileResult], unsafe_fixes: bool, summary: str |
     """All findings that remain in `files`, in one format. `summary` replaces the check summary."""
     if fmt in LINE_FORMATS:
         return _line_report(fmt, files, unsafe_fixes, summary=summary)
+    import json  # only the machine formats need it: start-up matters for one-file runs
+
     items = _items(files)
     if fmt == "json":
         return json.dumps([finding_record(f, i) for f, i in items], indent=2) + "\n"
@@ -155,6 +155,8 @@ def fingerprint(file: FileResult, item: Located, occurrence: int) -> str:
     lines = LineIndex(file.content)
     text = lines.line(item.line - 1).decode("utf-8", "replace").strip()
     key = f"{item.finding.code}\0{file.source.display}\0{text}\0{occurrence}"
+    import hashlib
+
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

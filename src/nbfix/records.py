@@ -25,3 +25,8 @@ class Fields:
     def __repr__(self) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({inner})"
+
+
+def is_record(cls: type) -> bool:
+    """nbfix's plain data: a NamedTuple or a `Fields` class (`_fields` names its data)."""
+    return issubclass(cls, Fields) or (issubclass(cls, tuple) and hasattr(cls, "_fields"))

@@ -55,7 +55,7 @@ def _entry_points() -> list[tuple[str, str]]:
 
 
 def _kept_list():
-    """`$XDG_CACHE_HOME/nbfix/entry-points-<environment>.json` (else under `~/.cache`), or None
+    """`$XDG_CACHE_HOME/nbfix/entry-points-<environment>.txt` (else under `~/.cache`), or None
     when there is no home folder."""
     import os
     from pathlib import Path
@@ -67,31 +67,38 @@ def _kept_list():
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix"
     except RuntimeError:
         return None
-    return base / f"entry-points-{digest(__version__, GROUP, environment_fingerprint())}.json"
+    return base / f"entry-points-{digest(__version__, GROUP, environment_fingerprint())}.txt"
+
+
+# The kept list: one `name<TAB>value` line per entry point, then an `end` line (a cut-off file
+# is not a list). Plain lines rather than JSON: `json` alone costs a few ms of start-up.
+_END = "end\n"
 
 
 def _read_kept(path) -> list[tuple[str, str]] | None:
-    import json
-
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
-    if not (isinstance(found, list) and all(isinstance(e, list) and len(e) == 2 for e in found)):
+    if not text.endswith(_END):
         return None
-    return [(str(name), str(value)) for name, value in found]
+    entries = [tuple(line.split("\t")) for line in text[: -len(_END)].splitlines()]
+    if not all(len(entry) == 2 for entry in entries):
+        return None
+    return entries  # type: ignore[return-value]
 
 
 def _keep(path, entries: list[tuple[str, str]]) -> None:
-    import json
     import os
     import tempfile
 
+    if any(c in part for entry in entries for part in entry for c in "\t\r\n"):
+        return  # not representable: importlib.metadata is asked each time
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(entries, out)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write("".join(f"{name}\t{value}\n" for name, value in entries) + _END)
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only home: importlib.metadata is asked each time
