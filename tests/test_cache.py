@@ -246,6 +246,16 @@ def test_entry_point_list_is_kept_per_environment(tmp_path, monkeypatch):
             kept[0].write_text(broken)
             registry.all_rules.cache_clear()
             assert registry.all_rules() == rules
+        for n in range(registry.KEPT_LISTS + 3):  # lists of other (or former) environments
+            old = tmp_path / "nbfix" / f"entry-points-old{n}.txt"
+            old.write_text("end\n")
+            os.utime(old, (1_000_000 + n, 1_000_000 + n))
+        kept[0].unlink()
+        registry.all_rules.cache_clear()
+        assert registry.all_rules() == rules  # asked again and kept: the oldest lists go
+        left = sorted(p.name for p in (tmp_path / "nbfix").glob("entry-points-*"))
+        assert len(left) == registry.KEPT_LISTS and kept[0].name in left
+        assert "entry-points-old0.txt" not in left
         kept[0].write_text("NB999\tno_such_module:SomeRule\nend\n")
         registry.all_rules.cache_clear()
         with pytest.raises(registry.RegistryError, match="NB999"):

@@ -101,7 +101,26 @@ def _keep(path, entries: list[tuple[str, str]]) -> None:
             out.write("".join(f"{name}\t{value}\n" for name, value in entries) + _END)
         os.replace(temporary, path)
     except OSError:
-        pass  # a read-only home: importlib.metadata is asked each time
+        return  # a read-only home: importlib.metadata is asked each time
+    _prune(path.parent)
+
+
+KEPT_LISTS = 16  # environments remembered; every install or removal of a package makes a new list
+
+
+def _prune(folder) -> None:
+    """Keep the newest lists only: each `pip install` leaves the previous list behind."""
+    lists = []
+    for found in folder.glob("entry-points-*"):
+        try:
+            lists.append((found.stat().st_mtime_ns, found))
+        except OSError:
+            continue
+    for _, stale in sorted(lists, reverse=True)[KEPT_LISTS:]:
+        try:
+            stale.unlink()
+        except OSError:
+            pass
 
 
 def rule_by_selector(selector: str) -> list[type[Rule]]:
