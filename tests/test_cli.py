@@ -491,6 +491,20 @@ def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
     assert [name for name in imported if name in loaded or name.split(".")[0] in loaded] == []
 
 
+def test_one_file_check_skips_costly_standard_modules(run, tmp_path):
+    """What a one-file `check --no-cache` does not need, it does not import: these standard modules
+    cost a one-file run tens of ms (`dataclasses` with `inspect`; `importlib.resources`, which
+    tree-sitter-cpp's package `__init__` imports; OpenSSL through `hashlib`)."""
+    write(tmp_path / "one_file.cpp", sample(1))
+    _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
+    result, imported = _imports(run, "check", "--no-cache", "one_file.cpp")
+    assert result.code == 1, result.err
+    costly = {"dataclasses", "inspect", "pickle", "json", "hashlib", "importlib.resources", "tempfile",
+              "importlib.metadata", "tree_sitter_cpp"}
+    assert sorted(name for name in imported if name in costly) == []
+    assert "tree_sitter._binding" in imported  # the parser really was loaded
+
+
 def test_quick_check_path_matches_the_full_cli(run, tmp_path, clean_env):
     """The start-up path for `check [--force-exclude] [--no-cache] PATH...` and typer's agree."""
     write(tmp_path / "a.cpp", sample(2))
