@@ -162,13 +162,19 @@ def test_a_new_nbfix_version_or_changed_code_invalidates(project, parses, monkey
     assert parses.parsed(project / "bind.cpp")
 
     before = nbfix.cache._code_fingerprint()
-    rule_file = Path(nbfix.cache.__file__).resolve().parents[2] / "transforms" / "nb101_reference_lifetime.py"
-    info = rule_file.stat()
-    try:
-        os.utime(rule_file, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
-        assert nbfix.cache._code_fingerprint() != before
-    finally:
-        os.utime(rule_file, ns=(info.st_atime_ns, info.st_mtime_ns))
+    facts_before = nbfix.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x")
+    for code_file in (
+        Path(nbfix.cache.__file__).resolve().parents[2] / "transforms" / "nb101_reference_lifetime.py",
+        Path(nbfix.cache.__file__).resolve().parent / "declarations.py",  # how facts are gathered
+    ):
+        info = code_file.stat()
+        try:
+            os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+            assert nbfix.cache._code_fingerprint() != before
+            # facts are keyed on nbfix's code too: a changed extractor never reuses old facts
+            assert nbfix.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x") != facts_before
+        finally:
+            os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
 def test_foreign_or_broken_entries_are_never_loaded(project, tmp_path):

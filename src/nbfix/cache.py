@@ -2,7 +2,7 @@
 
 Entries, one file each, written atomically (parallel runs may share the folder):
 
-- facts: the file's declarations and binding facts, keyed on its path and content;
+- facts: the file's declarations and binding facts, keyed on its path, content and nbfix's code;
 - results: its findings (and fixed content), keyed on its path and content, the effective
   settings, the rule set, nbfix's own code and the merged facts of every file of the run (a rule
   may look at a class declared elsewhere, so a change of those facts re-lints every file);
@@ -82,9 +82,10 @@ def _code_fingerprint() -> str:
 class Cache:
     """One run's view of the cache folder; `run_key` covers settings, rules and nbfix itself."""
 
-    def __init__(self, folder: Path, run_key: str) -> None:
+    def __init__(self, folder: Path, run_key: str, code: str = "") -> None:
         self.folder = folder
         self.run_key = run_key
+        self.code = code  # nbfix's code fingerprint: facts depend on it, not on the settings
         self.entries = folder / __version__
         self.writable = True
 
@@ -101,13 +102,13 @@ class Cache:
                 parts.append(f"{rule.code}:{module_file}:{info.st_size}:{info.st_mtime_ns}")
             except OSError:
                 parts.append(f"{rule.code}:{rule.__module__}")
-        return cls(root / CACHE_DIR, digest(_code_fingerprint(), settings_text, *parts))
+        code = _code_fingerprint()
+        return cls(root / CACHE_DIR, digest(code, settings_text, *parts), code)
 
     # ---- keys
 
-    @staticmethod
-    def facts_key(path: str, content: bytes) -> str:
-        return digest("facts", path, content)
+    def facts_key(self, path: str, content: bytes) -> str:
+        return digest("facts", self.code, path, content)
 
     def result_key(self, path: str, content: bytes, fix: bool, ignored: set[str], project: str) -> str:
         return digest("result", self.run_key, path, content, str(fix), ",".join(sorted(ignored)), project)

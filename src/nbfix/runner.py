@@ -192,7 +192,7 @@ class FileWork:
         except SourceError:
             return None
         posix, content = task.path.as_posix(), source.content
-        key = Cache.facts_key(posix, content) if self.cache else ""
+        key = self.cache.facts_key(posix, content) if self.cache else ""
         found = self.cache.load(key) if self.cache else None
         if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], ProjectIndex):
             return found
