@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -10,8 +11,16 @@ def main() -> None:
 
     code = quick(sys.argv[1:])
     if code is not None:
-        sys.stdout.flush()
-        raise SystemExit(code)
+        _leave(code)
     from nbfix.cli import app
 
     app()
+
+
+def _leave(code: int) -> None:
+    """End a finished `check` without tearing the interpreter down: freeing every module and
+    object costs a one-file run about 7 ms. Everything the run opened is closed by now (output
+    files, the process pool, temporary folders), so only the standard streams need flushing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
