@@ -277,3 +277,55 @@ def test_progress_bar_only_for_big_runs_on_a_terminal(tmp_path):
     assert "Checking" not in out and out.count("NB101") == 120
     piped = nbfix("check", "--select", "NB101", ".", cwd=tmp_path)
     assert "Checking" not in piped.stderr and "\x1b[" not in piped.stderr
+
+
+# --- apply, file by file -----------------------------------------------------------------------
+
+
+def _apply_in_process(monkeypatch, folder: Path, *args: str) -> tuple[list[str], object]:
+    """Run `nbfix apply -j 1` in this process; the order in which files are linted and written."""
+    from typer.testing import CliRunner
+
+    import nbfix.engine
+    import nbfix.writer
+    from nbfix.cli import app
+
+    events: list[str] = []
+    lint, write_atomic = nbfix.engine.Linter.run, nbfix.writer.write_atomic
+
+    def linting(self, source, *rest, **options):
+        events.append(f"lint {source.display}")
+        return lint(self, source, *rest, **options)
+
+    def writing(source, content):
+        events.append(f"write {source.display}")
+        write_atomic(source, content)
+
+    monkeypatch.setattr(nbfix.engine.Linter, "run", linting)
+    monkeypatch.setattr(nbfix.writer, "write_atomic", writing)
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(app, ["apply", "--no-cache", "-j", "1", *args, "."])
+    return events, result
+
+
+def test_apply_writes_each_file_as_it_is_done(tmp_path, monkeypatch):
+    """Without fixes that move Python names, `apply` writes a file before linting the next (and
+    keeps no results: memory stays flat); with them possible, it writes everything at the end.
+    Output, exit code and files are the same either way."""
+    outcomes = []
+    for case, selection in (("streamed", "NB101"), ("together", "NB101,NB301")):
+        folder = tmp_path / case
+        for name in ("a.cpp", "b.cpp", "c.cpp"):
+            write(folder, name)
+        events, result = _apply_in_process(monkeypatch, folder, "--unsafe-fixes", "--select", selection)
+        files = {p.name: p.read_text() for p in sorted(folder.glob("*.cpp"))}
+        outcomes.append((result.exit_code, result.stdout, files))
+        lints = [e for e in events if e.startswith("lint")]
+        assert lints == ["lint a.cpp", "lint b.cpp", "lint c.cpp"]
+        if case == "streamed":
+            assert events == ["lint a.cpp", "write a.cpp", "lint b.cpp", "write b.cpp", "lint c.cpp", "write c.cpp"]
+        else:
+            assert events == [*lints, "write a.cpp", "write b.cpp", "write c.cpp"]
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 0 and "Fixed 6 findings in 3 files (0 remaining)." in outcomes[0][1]
+    assert all("reference_internal" in text for text in outcomes[0][2].values())

@@ -60,6 +60,7 @@ class Submodules(Rule):
     fix_safety = Safety.SAFE
     summary = "Module binding that the configuration assigns to a submodule"
     needles = (b".def",)
+    moves_python_names = True
     options = {
         "assign": Option({}, "Submodule -> Python names (globs) or source files to move there."),
         "alias": Option(True, "Keep the old name on the parent module (safe)."),

@@ -159,6 +159,9 @@ def apply(
             from nbfix.runner import python_preview
 
             decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
+        if not (dry_run or interactive or _may_move_python_names(settings)):
+            return _apply_file_by_file(paths, settings, fmt, output_file, statistics, exit_non_zero_on_fix,
+                                       show_fixes, jobs, no_cache)
         result = commands.run_paths(
             paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar()
         )
@@ -202,6 +205,72 @@ def apply(
         return EXIT_CLEAN
 
     raise typer.Exit(commands.guarded(body))
+
+
+def _may_move_python_names(settings) -> bool:
+    """Whether fixes of this run may move Python names (then C++ and Python files are written
+    together at the end, or not at all)."""
+    from nbfix.config import selected_rules
+
+    return bool(settings.unsafe_fixes) and any(rule.moves_python_names for rule in selected_rules(settings))
+
+
+def _apply_file_by_file(paths, settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes,
+                        jobs, no_cache) -> int:
+    """`apply` that writes each file as soon as its result arrives and keeps neither its content
+    nor, for line-based output, its findings: memory stays flat on big trees. Same output, files
+    and exit code as writing them all at the end."""
+    from nbfix.output import LineReport, fixes_applied, render
+    from nbfix.report import plural
+    from nbfix.spool import Spool
+    from nbfix.writer import WriteError, write_atomic
+
+    line_based = statistics or fmt in commands.LINE_FORMATS
+    output, fixes = Spool(), Spool()
+    report = LineReport(fmt, settings.unsafe_fixes, statistics, output.write) if line_based else None
+    kept = []  # machine formats need every file's findings (and content) at the end
+    write_errors: list[str] = []
+    written = fixed = 0
+
+    def consume(file) -> None:
+        nonlocal written, fixed
+        if any(item.finding.fix and item.finding.fix.python_moves for item in file.fixed):
+            write_errors.append(f"{file.source.display}: a fix moves Python names but its rule does not declare "
+                                "`moves_python_names`; not written")
+            file.fixed = []
+        elif file.changed:
+            try:
+                write_atomic(file.source, file.new_content)
+                written, fixed = written + 1, fixed + len(file.fixed)
+            except WriteError as exc:
+                write_errors.append(str(exc))
+                file.fixed = []
+        if show_fixes:
+            fixes.write(fixes_applied([file]))
+        if report is not None:
+            report.add(file)
+        else:
+            kept.append(file)
+
+    result = commands.run_paths(paths, settings, True, None, jobs, no_cache, keep_content=not line_based,
+                                progress=commands.progress_bar(), consume=consume)
+    errors = result.errors + write_errors
+    summary = f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({result.remaining} remaining)."
+    if show_fixes:
+        commands.emit(fixes, None)
+    if report is not None:
+        report.close(summary)
+        commands.emit(output, output_file)
+    else:
+        commands.emit(render(fmt, kept, settings.unsafe_fixes, summary), output_file)
+    if fmt not in ("text", "github") or statistics:
+        print(summary, file=sys.stderr)
+    commands.print_errors(errors)
+    if errors:
+        return EXIT_ERROR
+    if result.remaining or (exit_non_zero_on_fix and written):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
 
 
 @app.command()

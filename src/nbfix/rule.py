@@ -164,6 +164,9 @@ class Rule:
     # Text the rule cannot fire without: a file containing none of it is not modelled for the
     # rule (empty: always run). Must be a necessary condition; tests compare with and without.
     needles: ClassVar[tuple[bytes, ...]] = ()
+    # Its unsafe fixes may move Python names (`Fix.python_moves`): with unsafe fixes on, `apply`
+    # then writes every file at the end, together with the Python side, instead of file by file.
+    moves_python_names: ClassVar[bool] = False
 
     def may_fire(self, content: bytes) -> bool:
         return not self.needles or any(needle in content for needle in self.needles)
