@@ -505,6 +505,39 @@ def test_one_file_check_skips_costly_standard_modules(run, tmp_path):
     assert "tree_sitter._binding" in imported  # the parser really was loaded
 
 
+def test_quick_apply_path_matches_the_full_cli(run, tmp_path, clean_env):
+    """pre-commit's auto-fix call (`apply --force-exclude --exit-non-zero-on-fix FILE...`) and the
+    other `apply` calls the start-up path takes give typer's output, exit code and files."""
+    def project(folder: Path) -> Path:
+        write(folder / "a.cpp", sample(2))
+        write(folder / "sub" / "b.cpp", sample(1, "B"))
+        write(folder / "broken.cpp", b"\xff\xfe not utf-8")
+        return folder
+
+    for n, args in enumerate((
+        ["apply", "--force-exclude", "--exit-non-zero-on-fix", "a.cpp", "sub/b.cpp"],
+        ["apply", "."], ["apply", "--show-fixes", "--statistics", "--no-cache", "-j", "1", "."],
+        ["apply", "--output-format=json", "--select", "NB102", "a.cpp", "missing.cpp"],
+        ["apply", "--unsafe-fixes", "--select", "NB101,NB301", "--output-format", "concise", "."],
+    )):
+        quick_folder, full_folder = project(tmp_path / f"quick{n}"), project(tmp_path / f"full{n}")
+        quick = run(*args, cwd=quick_folder)
+        full = run(*args, cwd=full_folder, env={**clean_env, "NBFIX_NO_QUICK": "1"})
+        assert (quick.code, quick.out, quick.err) == (full.code, full.out, full.err), args
+        files = [p.relative_to(quick_folder) for p in sorted(quick_folder.rglob("*.cpp"))]
+        assert [(quick_folder / f).read_bytes() for f in files] == [(full_folder / f).read_bytes() for f in files]
+        assert quick.code in (1, 2) and "Fixed" in quick.out + quick.err
+    assert fixed(sample(2)) == (tmp_path / "quick0" / "a.cpp").read_text()
+
+
+def test_pre_commit_apply_imports_neither_typer_nor_rich(run, tmp_path):
+    write(tmp_path / "one_file.cpp", sample(1))
+    result, imported = _imports(run, "apply", "--force-exclude", "--exit-non-zero-on-fix", "one_file.cpp")
+    assert result.code == 1 and (tmp_path / "one_file.cpp").read_text() == fixed(sample(1))
+    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli"}
+    assert [name for name in imported if name.split(".")[0] in heavy or name in heavy] == []
+
+
 def test_quick_check_path_matches_the_full_cli(run, tmp_path, clean_env):
     """The start-up path for `check [--force-exclude] [--no-cache] PATH...` and typer's agree."""
     write(tmp_path / "a.cpp", sample(2))

@@ -142,13 +142,15 @@ def apply(
     no_cache: bool = NoCacheOpt,
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
+    from nbfix import applying
+
+    if not (dry_run or interactive):
+        raise typer.Exit(applying.apply(
+            paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
+            statistics, exit_non_zero_on_fix, show_fixes, jobs, no_cache, progress=commands.progress_bar(),
+        ))
 
     def body() -> int:
-        from nbfix.output import fixes_applied, render
-        from nbfix.output import statistics as statistics_table
-        from nbfix.report import plural
-        from nbfix.writer import WriteError, write_all, write_atomic
-
         fmt = commands.check_format(output_format)
         settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
         decide = None
@@ -159,118 +161,15 @@ def apply(
             from nbfix.runner import python_preview
 
             decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
-        if not (dry_run or interactive or _may_move_python_names(settings)):
-            return _apply_file_by_file(paths, settings, fmt, output_file, statistics, exit_non_zero_on_fix,
-                                       show_fixes, jobs, no_cache)
         result = commands.run_paths(
             paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar()
         )
         if dry_run:
             return _show_diff(result)
-        written = fixed = 0
-        changed = [file for file in result.files if file.changed]
-        if result.python_moves and result.errors:
-            result.errors.append("names were to move between modules but a file failed; nothing written")
-            changed = []
-        elif result.python_moves:  # moved names: the C++ and the Python side go together or not at all
-            try:
-                write_all([(file.source, file.new_content) for file in changed])
-                written, fixed = len(changed), sum(len(file.fixed) for file in changed)
-            except WriteError as exc:
-                result.errors.append(str(exc))
-                changed = []
-        for file in changed if not result.python_moves else []:
-            try:
-                write_atomic(file.source, file.new_content)
-            except WriteError as exc:
-                result.errors.append(str(exc))
-                file.fixed = []
-                continue
-            written += 1
-            fixed += len(file.fixed)
-        summary = f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({result.remaining} remaining)."
-        if show_fixes:
-            sys.stdout.write(fixes_applied(result.files))
-        if statistics:
-            commands.emit(statistics_table(result.files, settings.unsafe_fixes), output_file)
-        else:
-            commands.emit(render(fmt, result.files, settings.unsafe_fixes, summary), output_file)
-        if fmt not in ("text", "github") or statistics:
-            print(summary, file=sys.stderr)
-        commands.print_errors(result.errors)
-        if result.errors:
-            return EXIT_ERROR
-        if result.remaining or (exit_non_zero_on_fix and written):
-            return EXIT_FINDINGS
-        return EXIT_CLEAN
+        report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes)
+        return applying.finish(result, report)
 
     raise typer.Exit(commands.guarded(body))
-
-
-def _may_move_python_names(settings) -> bool:
-    """Whether fixes of this run may move Python names (then C++ and Python files are written
-    together at the end, or not at all)."""
-    from nbfix.config import selected_rules
-
-    return bool(settings.unsafe_fixes) and any(rule.moves_python_names for rule in selected_rules(settings))
-
-
-def _apply_file_by_file(paths, settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes,
-                        jobs, no_cache) -> int:
-    """`apply` that writes each file as soon as its result arrives and keeps neither its content
-    nor, for line-based output, its findings: memory stays flat on big trees. Same output, files
-    and exit code as writing them all at the end."""
-    from nbfix.output import LineReport, fixes_applied, render
-    from nbfix.report import plural
-    from nbfix.spool import Spool
-    from nbfix.writer import WriteError, write_atomic
-
-    line_based = statistics or fmt in commands.LINE_FORMATS
-    output, fixes = Spool(), Spool()
-    report = LineReport(fmt, settings.unsafe_fixes, statistics, output.write) if line_based else None
-    kept = []  # machine formats need every file's findings (and content) at the end
-    write_errors: list[str] = []
-    written = fixed = 0
-
-    def consume(file) -> None:
-        nonlocal written, fixed
-        if any(item.finding.fix and item.finding.fix.python_moves for item in file.fixed):
-            write_errors.append(f"{file.source.display}: a fix moves Python names but its rule does not declare "
-                                "`moves_python_names`; not written")
-            file.fixed = []
-        elif file.changed:
-            try:
-                write_atomic(file.source, file.new_content)
-                written, fixed = written + 1, fixed + len(file.fixed)
-            except WriteError as exc:
-                write_errors.append(str(exc))
-                file.fixed = []
-        if show_fixes:
-            fixes.write(fixes_applied([file]))
-        if report is not None:
-            report.add(file)
-        else:
-            kept.append(file)
-
-    result = commands.run_paths(paths, settings, True, None, jobs, no_cache, keep_content=not line_based,
-                                progress=commands.progress_bar(), consume=consume)
-    errors = result.errors + write_errors
-    summary = f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({result.remaining} remaining)."
-    if show_fixes:
-        commands.emit(fixes, None)
-    if report is not None:
-        report.close(summary)
-        commands.emit(output, output_file)
-    else:
-        commands.emit(render(fmt, kept, settings.unsafe_fixes, summary), output_file)
-    if fmt not in ("text", "github") or statistics:
-        print(summary, file=sys.stderr)
-    commands.print_errors(errors)
-    if errors:
-        return EXIT_ERROR
-    if result.remaining or (exit_non_zero_on_fix and written):
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
 
 
 @app.command()

@@ -1,5 +1,5 @@
 """What `nbfix check` does once its arguments are known, shared by the typer CLI and the
-quick start-up path (neither typer nor rich is imported here)."""
+quick start-up path for `check` and `apply` (neither typer nor rich is imported here)."""
 
 from __future__ import annotations
 
@@ -185,17 +185,19 @@ def check(
 _QUICK_FLAGS = {"--force-exclude": ("force_exclude", True), "--no-force-exclude": ("force_exclude", False),
                 "--unsafe-fixes": ("unsafe_fixes", True), "--no-unsafe-fixes": ("unsafe_fixes", False),
                 "--no-cache": ("no_cache", True), "--statistics": ("statistics", True)}
+_QUICK_APPLY_FLAGS = {"--exit-non-zero-on-fix": ("exit_non_zero_on_fix", True), "--show-fixes": ("show_fixes", True)}
 _QUICK_VALUES = {"--select": "select", "--ignore": "ignore", "--priority": "priority", "--config": "config",
                  "--output-format": "output_format", "--output-file": "output_file", "-o": "output_file",
                  "--jobs": "jobs", "-j": "jobs"}
 
 
 def quick(argv: list[str]) -> int | None:
-    """`nbfix check` run without building the typer application (pre-commit, editors and CI call
-    it on every commit). None: anything it does not take exactly as typer would (help, a bad or
-    unknown option), for the full CLI to handle."""
-    if not argv or argv[0] != "check" or os.environ.get("NBFIX_NO_QUICK"):
+    """`nbfix check` and `nbfix apply` run without building the typer application (pre-commit,
+    editors and CI call them on every commit). None: anything it does not take exactly as typer
+    would (help, a bad or unknown option, `apply --dry-run` or `--interactive`), for the full CLI."""
+    if not argv or argv[0] not in ("check", "apply") or os.environ.get("NBFIX_NO_QUICK"):
         return None
+    flags = {**_QUICK_FLAGS, **_QUICK_APPLY_FLAGS} if argv[0] == "apply" else _QUICK_FLAGS
     options: dict = {}
     paths: list[Path] = []
     args = iter(argv[1:])
@@ -207,8 +209,8 @@ def quick(argv: list[str]) -> int | None:
             paths.append(Path(arg))
             continue
         name, has_value, value = arg.partition("=")
-        if name in _QUICK_FLAGS and not has_value:
-            key, flag = _QUICK_FLAGS[name]
+        if name in flags and not has_value:
+            key, flag = flags[name]
             options[key] = flag
         elif name in _QUICK_VALUES and not (name in ("-o", "-j") and has_value):
             value = value if has_value else next(args, None)
@@ -229,4 +231,8 @@ def quick(argv: list[str]) -> int | None:
             return None
     if any(str(path) == "" for path in paths):
         return None
+    if argv[0] == "apply":
+        from nbfix.applying import apply
+
+        return apply(paths or None, progress=progress_bar(), **options)
     return check(paths or None, progress=progress_bar(), **options)

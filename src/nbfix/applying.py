@@ -1,0 +1,166 @@
+"""What `nbfix apply` does once its arguments are known (writing fixes in place and reporting
+what remains), shared by the typer CLI and the quick start-up path (the pre-commit hook's call).
+`--dry-run` and `--interactive` stay with the typer CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from nbfix import commands
+from nbfix.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+
+
+def apply(
+    paths: Optional[Sequence[Path]] = None,
+    select: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    priority: Optional[str] = None,
+    config: Optional[Path] = None,
+    unsafe_fixes: Optional[bool] = None,
+    force_exclude: Optional[bool] = None,
+    output_format: str = "text",
+    output_file: Optional[Path] = None,
+    statistics: bool = False,
+    exit_non_zero_on_fix: bool = False,
+    show_fixes: bool = False,
+    jobs: Optional[int] = None,
+    no_cache: bool = False,
+    progress=None,
+) -> int:
+    def body() -> int:
+        fmt = commands.check_format(output_format)
+        settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        report = Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes)
+        if may_move_python_names(settings):
+            result = commands.run_paths(paths, settings, True, None, jobs, no_cache, progress=progress)
+            return finish(result, report)
+        return _file_by_file(paths, settings, report, jobs, no_cache, progress)
+
+    return commands.guarded(body)
+
+
+class Report:
+    """How an `apply` run reports: output format and file, statistics, which exit code."""
+
+    def __init__(self, settings, fmt: str, output_file: Optional[Path], statistics: bool,
+                 exit_non_zero_on_fix: bool, show_fixes: bool) -> None:
+        self.settings = settings
+        self.fmt = fmt
+        self.output_file = output_file
+        self.statistics = statistics
+        self.exit_non_zero_on_fix = exit_non_zero_on_fix
+        self.show_fixes = show_fixes
+
+    def close(self, output, errors: list[str], remaining: int, written: int, fixed: int, fixes=None) -> int:
+        """Print what was fixed and what remains (`output` renders it, given the summary line),
+        the errors, and return the exit code."""
+        from nbfix.report import plural
+
+        summary = f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({remaining} remaining)."
+        if self.show_fixes and fixes is not None:
+            commands.emit(fixes, None)
+        commands.emit(output(summary), self.output_file)
+        if self.fmt not in ("text", "github") or self.statistics:
+            print(summary, file=sys.stderr)
+        commands.print_errors(errors)
+        if errors:
+            return EXIT_ERROR
+        if remaining or (self.exit_non_zero_on_fix and written):
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
+
+
+def may_move_python_names(settings) -> bool:
+    """Whether fixes of this run may move Python names (then C++ and Python files are written
+    together at the end, or not at all)."""
+    from nbfix.config import selected_rules
+
+    return bool(settings.unsafe_fixes) and any(rule.moves_python_names for rule in selected_rules(settings))
+
+
+def finish(result, report: Report) -> int:
+    """Write the changed files of a finished run and report. Moved Python names: the C++ and the
+    Python side are written together or not at all."""
+    from nbfix.output import fixes_applied, render
+    from nbfix.output import statistics as statistics_table
+    from nbfix.writer import WriteError, write_all, write_atomic
+
+    written = fixed = 0
+    changed = [file for file in result.files if file.changed]
+    if result.python_moves and result.errors:
+        result.errors.append("names were to move between modules but a file failed; nothing written")
+        changed = []
+    elif result.python_moves:
+        try:
+            write_all([(file.source, file.new_content) for file in changed])
+            written, fixed = len(changed), sum(len(file.fixed) for file in changed)
+        except WriteError as exc:
+            result.errors.append(str(exc))
+            changed = []
+    for file in changed if not result.python_moves else []:
+        try:
+            write_atomic(file.source, file.new_content)
+        except WriteError as exc:
+            result.errors.append(str(exc))
+            file.fixed = []
+            continue
+        written += 1
+        fixed += len(file.fixed)
+    unsafe = report.settings.unsafe_fixes
+
+    def output(summary: str) -> str:
+        if report.statistics:
+            return statistics_table(result.files, unsafe)
+        return render(report.fmt, result.files, unsafe, summary)
+
+    fixes = fixes_applied(result.files) if report.show_fixes else None
+    return report.close(output, result.errors, result.remaining, written, fixed, fixes)
+
+
+def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> int:
+    """Write each file as soon as its result arrives and keep neither its content nor, for
+    line-based output, its findings: memory stays flat on big trees. Same output, files and exit
+    code as `finish`."""
+    from nbfix.output import LineReport, fixes_applied, render
+    from nbfix.spool import Spool
+    from nbfix.writer import WriteError, write_atomic
+
+    line_based = report.statistics or report.fmt in commands.LINE_FORMATS
+    output, fixes = Spool(), Spool()
+    lines = LineReport(report.fmt, settings.unsafe_fixes, report.statistics, output.write) if line_based else None
+    kept = []  # machine formats need every file's findings (and content) at the end
+    write_errors: list[str] = []
+    written = fixed = 0
+
+    def consume(file) -> None:
+        nonlocal written, fixed
+        if any(item.finding.fix and item.finding.fix.python_moves for item in file.fixed):
+            write_errors.append(f"{file.source.display}: a fix moves Python names but its rule does not declare "
+                                "`moves_python_names`; not written")
+            file.fixed = []
+        elif file.changed:
+            try:
+                write_atomic(file.source, file.new_content)
+                written, fixed = written + 1, fixed + len(file.fixed)
+            except WriteError as exc:
+                write_errors.append(str(exc))
+                file.fixed = []
+        if report.show_fixes:
+            fixes.write(fixes_applied([file]))
+        if lines is not None:
+            lines.add(file)
+        else:
+            kept.append(file)
+
+    result = commands.run_paths(paths, settings, True, None, jobs, no_cache, keep_content=not line_based,
+                                progress=progress, consume=consume)
+
+    def rendered(summary: str):
+        if lines is None:
+            return render(report.fmt, kept, settings.unsafe_fixes, summary)
+        lines.close(summary)
+        return output
+
+    return report.close(rendered, result.errors + write_errors, result.remaining, written, fixed, fixes)
