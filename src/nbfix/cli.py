@@ -161,11 +161,13 @@ def apply(
             from nbfix.runner import python_preview
 
             decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
+        printer = _DiffPrinter() if dry_run and not interactive else None  # as `diff`: file by file
         result = commands.run_paths(
-            paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar()
+            paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar(),
+            consume=printer,
         )
         if dry_run:
-            return _show_diff(result)
+            return _show_diff(result, printer)
         report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes)
         return applying.finish(result, report)
 
