@@ -5,27 +5,27 @@ what remains), shared by the typer CLI and the quick start-up path (the pre-comm
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from nbfix import commands
 from nbfix.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 
 
 def apply(
-    paths: Optional[Sequence[Path]] = None,
-    select: Optional[Sequence[str]] = None,
-    ignore: Optional[Sequence[str]] = None,
-    priority: Optional[str] = None,
-    config: Optional[Path] = None,
-    unsafe_fixes: Optional[bool] = None,
-    force_exclude: Optional[bool] = None,
+    paths: Sequence[Path] | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    priority: str | None = None,
+    config: Path | None = None,
+    unsafe_fixes: bool | None = None,
+    force_exclude: bool | None = None,
     output_format: str = "text",
-    output_file: Optional[Path] = None,
+    output_file: Path | None = None,
     statistics: bool = False,
     exit_non_zero_on_fix: bool = False,
     show_fixes: bool = False,
-    jobs: Optional[int] = None,
+    jobs: int | None = None,
     no_cache: bool = False,
     progress=None,
 ) -> int:
@@ -44,7 +44,7 @@ def apply(
 class Report:
     """How an `apply` run reports: output format and file, statistics, which exit code."""
 
-    def __init__(self, settings, fmt: str, output_file: Optional[Path], statistics: bool,
+    def __init__(self, settings, fmt: str, output_file: Path | None, statistics: bool,
                  exit_non_zero_on_fix: bool, show_fixes: bool) -> None:
         self.settings = settings
         self.fmt = fmt

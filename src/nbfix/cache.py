@@ -9,7 +9,7 @@ Entries, one file each, written atomically (parallel runs may share the folder):
 - whole `check` runs (`RunMemo`): output, errors and exit code; a big report's text is an entry
   of its own, plain UTF-8, streamed in and out.
 
-Entries are pickles of nbfix's own data classes (or plain text); loading refuses anything else, so
+Entries are pickles of nbfix's own plain data (or plain text); loading refuses anything else, so
 a planted cache file cannot run code. A cache that cannot be read or written is skipped silently:
 it only ever saves time.
 """

@@ -16,7 +16,7 @@ PicklingError = pickle.PicklingError
 class _SafeUnpickler(pickle.Unpickler):
     """Only nbfix's plain data, enums and plain containers: a planted entry cannot run code."""
 
-    _BUILTINS = {"set", "frozenset", "list", "dict", "tuple", "bytes", "str", "int", "bool"}
+    _BUILTINS = frozenset({"set", "frozenset", "list", "dict", "tuple", "bytes", "str", "int", "bool"})
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "builtins" and name in self._BUILTINS:
