@@ -161,6 +161,7 @@ def test_a_new_nbfix_version_or_changed_code_invalidates(project, parses, monkey
     check(project)
     assert parses.parsed(project / "bind.cpp")
 
+    nbfix.cache._code_fingerprint.cache_clear()
     before = nbfix.cache._code_fingerprint()
     facts_before = nbfix.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x")
     for code_file in (
@@ -170,11 +171,13 @@ def test_a_new_nbfix_version_or_changed_code_invalidates(project, parses, monkey
         info = code_file.stat()
         try:
             os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+            nbfix.cache._code_fingerprint.cache_clear()  # it is kept for the process
             assert nbfix.cache._code_fingerprint() != before
             # facts are keyed on nbfix's code too: a changed extractor never reuses old facts
             assert nbfix.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x") != facts_before
         finally:
             os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns))
+            nbfix.cache._code_fingerprint.cache_clear()
 
 
 def test_foreign_or_broken_entries_are_never_loaded(project, tmp_path):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
 
@@ -62,6 +63,7 @@ def canonical(value: Any) -> str:
     return repr(value)
 
 
+@lru_cache(maxsize=1)  # once per process: a run's memo and its cache both ask
 def _code_fingerprint() -> str:
     """nbfix's own code and the parser it runs (found, not imported): any edit or upgrade of
     them changes this."""
