@@ -61,3 +61,28 @@ def test_walk_and_query_find_the_same_nodes(where, tmp_path, monkeypatch):
         assert [n.id for n in walked] == [n.id for n in queried], path
         compared += len(queried)
     assert compared > 100
+
+
+def test_grammar_loads_without_the_package_init_and_falls_back_to_it(monkeypatch):
+    """The C++ grammar's compiled module is loaded by path (tree-sitter-cpp's `__init__` costs
+    start-up); if that cannot be done, the package's own import gives the same grammar."""
+    import importlib.machinery
+    import sys
+
+    import tree_sitter
+
+    direct = parsing._cpp_binding()
+    assert direct.__name__ == "tree_sitter_cpp._binding"
+
+    class NothingFound:
+        @staticmethod
+        def find_spec(*args, **kwargs):
+            return None
+
+    monkeypatch.delitem(sys.modules, "tree_sitter_cpp._binding")
+    monkeypatch.setattr(importlib.machinery, "PathFinder", NothingFound)
+    fallback = parsing._cpp_binding()
+    assert fallback.__name__ == "tree_sitter_cpp"
+    language = tree_sitter.Language(fallback.language())
+    assert language == parsing.language()
+    assert not tree_sitter.Parser(language).parse(b"struct A { int f(); };").root_node.has_error
