@@ -329,3 +329,37 @@ def test_apply_writes_each_file_as_it_is_done(tmp_path, monkeypatch):
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] == 0 and "Fixed 6 findings in 3 files (0 remaining)." in outcomes[0][1]
     assert all("reference_internal" in text for text in outcomes[0][2].values())
+
+
+def test_apply_never_clobbers_a_file_changed_while_it_ran(tmp_path, monkeypatch):
+    """A file edited behind nbfix's back between its read and its write is left as the other
+    editor left it, with one error line; the other files are written, file by file or together."""
+    from typer.testing import CliRunner
+
+    import nbfix.engine
+    from nbfix.cli import app
+
+    lint = nbfix.engine.Linter.run
+    outcomes = []
+    for case, selection in (("streamed", "NB101"), ("together", "NB101,NB301")):
+        folder = tmp_path / case
+        for name in ("a.cpp", "b.cpp", "c.cpp"):
+            write(folder, name)
+
+        def linting(self, source, *rest, **options):
+            if source.display == "b.cpp":  # someone saves b.cpp while nbfix works on it
+                source.path.write_text(source.path.read_text() + "// saved by an editor\n")
+            return lint(self, source, *rest, **options)
+
+        monkeypatch.setattr(nbfix.engine.Linter, "run", linting)
+        monkeypatch.chdir(folder)
+        result = CliRunner().invoke(app, ["apply", "--no-cache", "-j", "1", "--unsafe-fixes", "--select", selection, "."])
+        assert result.exit_code == 2, result.output
+        assert "b.cpp: changed on disk since it was read; not written" in result.output
+        assert "Fixed 4 findings in 2 files" in result.output
+        assert (folder / "b.cpp").read_text().endswith("// saved by an editor\n")
+        assert "nb::rv_policy::reference)" in (folder / "b.cpp").read_text()
+        for name in ("a.cpp", "c.cpp"):
+            assert "nb::rv_policy::reference)" not in (folder / name).read_text()
+        outcomes.append(result.output)
+    assert outcomes[0] == outcomes[1]
