@@ -128,8 +128,9 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
     from nbfix.writer import WriteError, write_atomic
 
     line_based = report.statistics or report.fmt in commands.LINE_FORMATS
-    output, fixes = Spool(), Spool()
-    lines = LineReport(report.fmt, settings.unsafe_fixes, report.statistics, output.write) if line_based else None
+    output = Spool() if line_based else None
+    lines = LineReport(report.fmt, settings.unsafe_fixes, report.statistics, output.write) if output is not None else None
+    fixes = Spool() if report.show_fixes else None
     kept = []  # machine formats need every file's findings (and content) at the end
     write_errors: list[str] = []
     written = fixed = 0
@@ -147,7 +148,7 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
             except WriteError as exc:
                 write_errors.append(str(exc))
                 file.fixed = []
-        if report.show_fixes:
+        if fixes is not None:
             fixes.write(fixes_applied([file]))
         if lines is not None:
             lines.add(file)
