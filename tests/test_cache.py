@@ -316,3 +316,26 @@ def test_a_big_report_is_spooled_and_kept_as_text(project, parses, monkeypatch, 
     texts[0].write_bytes(expected.encode()[:-5])
     assert commands.check() == 1
     assert capsys.readouterr().out == expected and texts[0].read_bytes() == expected.encode()
+
+
+def test_temporary_files_are_new_private_and_skip_taken_names(tmp_path, monkeypatch):
+    """Cache entries and fixed files are written to a temporary file first: always a new one,
+    readable by its owner only, even when a random name is already taken."""
+    import stat
+
+    from nbfix import tempfiles
+
+    first, first_name = tempfiles.mkstemp(tmp_path, ".tmp-")
+    second, second_name = tempfiles.mkstemp(tmp_path, ".tmp-", ".nbfix")
+    os.close(first)
+    os.close(second)
+    assert first_name != second_name and second_name.endswith(".nbfix")
+    assert Path(first_name).parent == tmp_path and Path(first_name).name.startswith(".tmp-")
+    assert stat.S_IMODE(os.stat(first_name).st_mode) == 0o600
+    Path(first_name).write_bytes(b"kept")
+    draws = iter([bytes.fromhex(Path(first_name).name[len(".tmp-"):]), b"\x01" * 6])
+    monkeypatch.setattr(tempfiles.os, "urandom", lambda n: next(draws))
+    handle, name = tempfiles.mkstemp(tmp_path, ".tmp-")
+    os.close(handle)
+    assert name == str(tmp_path / (".tmp-" + "01" * 6))
+    assert Path(first_name).read_bytes() == b"kept"  # the taken name was left alone

@@ -478,11 +478,14 @@ def _imports(run, *args) -> tuple[Result, list[str]]:
 
 def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
     """`check` imports neither typer, rich nor libcst, nor nbfix's writer (apply) or doc
-    generator (rules); with every file answered by the cache, not even the parser."""
+    generator (rules), nor `tempfile` to write its cache entries; with every file answered by the
+    cache, not even the parser."""
     write(tmp_path / "one_file.cpp", sample(1))
+    _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "check", "one_file.cpp")
     assert result.code == 1, result.err
-    heavy = {"libcst", "typer", "rich", "nbfix.writer", "nbfix.docs", "nbfix.cli"}
+    assert (tmp_path / ".nbfix_cache").is_dir()  # the cache was written
+    heavy = {"libcst", "typer", "rich", "nbfix.writer", "nbfix.docs", "nbfix.cli", "tempfile"}
     assert [name for name in imported if name in heavy or name.split(".")[0] in heavy] == []
     assert "tree_sitter" in imported
     again, imported = _imports(run, "check", "one_file.cpp")
@@ -532,9 +535,10 @@ def test_quick_apply_path_matches_the_full_cli(run, tmp_path, clean_env):
 
 def test_pre_commit_apply_imports_neither_typer_nor_rich(run, tmp_path):
     write(tmp_path / "one_file.cpp", sample(1))
+    _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "apply", "--force-exclude", "--exit-non-zero-on-fix", "one_file.cpp")
     assert result.code == 1 and (tmp_path / "one_file.cpp").read_text() == fixed(sample(1))
-    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli"}
+    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli", "tempfile"}
     assert [name for name in imported if name.split(".")[0] in heavy or name in heavy] == []
 
 

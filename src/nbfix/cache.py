@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterable
 
 from nbfix import __version__
 from nbfix.records import is_record
+from nbfix.tempfiles import mkstemp
 
 try:  # what `hashlib.blake2b` is; importing hashlib itself also loads OpenSSL (a few ms)
     from _blake2 import blake2b
@@ -158,9 +159,7 @@ class Cache:
             self._prepare()
             folder = self.entries / key[:2]
             folder.mkdir(exist_ok=True)
-            import tempfile
-
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            handle, temporary = mkstemp(folder, ".tmp-")
         except OSError:
             self.writable = False  # read-only tree: run on without a cache
             return False

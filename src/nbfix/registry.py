@@ -90,13 +90,14 @@ def _read_kept(path) -> list[tuple[str, str]] | None:
 
 def _keep(path, entries: list[tuple[str, str]]) -> None:
     import os
-    import tempfile
+
+    from nbfix.tempfiles import mkstemp
 
     if any(c in part for entry in entries for part in entry for c in "\t\r\n"):
         return  # not representable: importlib.metadata is asked each time
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        handle, temporary = mkstemp(path.parent, ".tmp-")
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write("".join(f"{name}\t{value}\n" for name, value in entries) + _END)
         os.replace(temporary, path)

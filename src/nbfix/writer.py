@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 from nbfix.source import Source
+from nbfix.tempfiles import mkstemp
 
 
 class WriteError(Exception):
@@ -21,7 +21,7 @@ def write_atomic(source: Source, content: bytes) -> None:
     if current != source.raw:
         raise WriteError(f"{source.display}: changed on disk since it was read; not written")
     folder = source.path.parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{source.path.name}.", suffix=".nbfix", dir=folder)
+    handle, temporary = mkstemp(folder, f".{source.path.name}.", ".nbfix")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(source.with_content(content))
@@ -43,7 +43,7 @@ def write_all(files: list[tuple[Source, bytes]]) -> None:
         for source, content in files:
             if source.path.read_bytes() != source.raw:
                 raise WriteError(f"{source.display}: changed on disk since it was read; nothing written")
-            handle, temporary = tempfile.mkstemp(prefix=f".{source.path.name}.", suffix=".nbfix", dir=source.path.parent)
+            handle, temporary = mkstemp(source.path.parent, f".{source.path.name}.", ".nbfix")
             staged.append((temporary, source))
             with os.fdopen(handle, "wb") as out:
                 out.write(source.with_content(content))
