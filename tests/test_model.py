@@ -130,3 +130,25 @@ def test_exchanged_types_cover_params_results_init_and_fields():
         ["std::optional<int>"],
         ["P&", "std::complex<double>", "std::filesystem::path"],
     ]
+
+
+def test_extension_modules_finds_what_the_pattern_finds():
+    """`extension_modules` tries the module-macro pattern only where `_MODULE` is: the names must
+    be those a scan of the whole text finds, on every fixture and example and on awkward text."""
+    from pathlib import Path
+
+    from nbfix.model import _EXTENSION, extension_modules
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_bytes() for folder in ("fixtures", "examples") for p in sorted((root / folder).rglob("*"))
+             if p.suffix in (".cpp", ".cc", ".h", ".hpp")]
+    texts += [
+        b"NB_MODULE(a, m) {}\nPYBIND11_MODULE(b, m) {}", b"NB_MODULE (\n  spaced , m)", b"XNB_MODULE(no, m)",
+        b"MY_NB_MODULE(no, m)", b"PYBIND11_MODULE(PYBIND11_MODULE(x, m)", b"NB_MODULE(NB_MODULE(y, m)",
+        b"_MODULE(z)", b"B_MODULE(z)", b"NB_MODULE", b"NB_MODULEX(q, m)", b"/* NB_MODULE(c, m) */ NB_MODULE(d, m)",
+    ]
+    assert len(texts) > 20
+    for text in texts:
+        assert extension_modules(text) == {m[1].decode() for m in _EXTENSION.finditer(text)}, text[:80]
+    assert extension_modules(b"PYBIND11_MODULE(PYBIND11_MODULE(x, m)") == {"PYBIND11_MODULE"}
+    assert sum(1 for text in texts if extension_modules(text)) > 10  # the files really define modules
