@@ -497,15 +497,43 @@ def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
 def test_one_file_check_skips_costly_standard_modules(run, tmp_path):
     """What a one-file `check --no-cache` does not need, it does not import: these standard modules
     cost a one-file run tens of ms (`dataclasses` with `inspect`; `importlib.resources`, which
-    tree-sitter-cpp's package `__init__` imports; OpenSSL through `hashlib`)."""
+    tree-sitter-cpp's package `__init__` imports; OpenSSL through `hashlib`; `tomllib` for a
+    `pyproject.toml` that does not configure nbfix)."""
     write(tmp_path / "one_file.cpp", sample(1))
+    write(tmp_path / "pyproject.toml", '[build-system]\nrequires = ["scikit-build-core", "nanobind"]\n')
     _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "check", "--no-cache", "one_file.cpp")
     assert result.code == 1, result.err
     costly = {"dataclasses", "inspect", "pickle", "json", "hashlib", "importlib.resources", "tempfile",
-              "importlib.metadata", "tree_sitter_cpp"}
+              "importlib.metadata", "tree_sitter_cpp", "tomllib"}
     assert sorted(name for name in imported if name in costly) == []
     assert "tree_sitter._binding" in imported  # the parser really was loaded
+
+
+_COUNT_COMPILES = """
+import builtins, sys
+compiled = []
+real_compile = builtins.compile
+def counting_compile(source, *args, **kwargs):
+    if isinstance(source, str):  # not a module's own bytes, which an import without a .pyc compiles
+        compiled.append(source)
+    return real_compile(source, *args, **kwargs)
+builtins.compile = counting_compile
+from nbfix.commands import quick
+code = quick(sys.argv[1:])
+print(f"exit {code}; compiled {compiled!r}", file=sys.stderr)
+"""
+
+
+def test_one_file_check_compiles_no_python_source(run, tmp_path):
+    """The first `compile()` in a process builds every AST type (about 2 ms), and `typing` calls it
+    for each string annotation of a NamedTuple: modules that define one are written so that none
+    is a string."""
+    write(tmp_path / "one_file.cpp", sample(1))
+    _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
+    result = run("check", "--no-cache", "one_file.cpp", cmd=[sys.executable, "-c", _COUNT_COMPILES])
+    assert result.err.strip().splitlines()[-1] == "exit 1; compiled []"
+    assert "NB101" in result.out
 
 
 def test_quick_apply_path_matches_the_full_cli(run, tmp_path, clean_env):

@@ -343,6 +343,19 @@ def test_pyproject_without_nbfix_table_is_skipped(run, tmp_path):
     assert run("check", cwd=tmp_path / "pkg").code == 0
 
 
+def test_pyproject_that_never_names_nbfix_is_not_parsed(run, tmp_path):
+    """Another tool's `pyproject.toml` without the text `nbfix` is not read as TOML, even when it is
+    not valid TOML; a key spelled with escapes still names the table."""
+    write(tmp_path / "a.cpp", sample(1))
+    write(tmp_path / "pyproject.toml", '[project]\nname = "demo"\n[tool.other\n')
+    assert run("check").code == 1
+    write(tmp_path / "pyproject.toml", '[project]\nname = "demo"\n[tool."\\u006ebfix"]\nignore = ["NB101"]\n')
+    assert run("check").code == 0
+    write(tmp_path / "pyproject.toml", '[tool.nbfix]\nignore = ["NB101"]\n[tool.other\n')
+    broken = run("check")
+    assert broken.code == 2 and "pyproject.toml" in broken.err and "cannot read configuration" in broken.err
+
+
 def test_config_option_names_the_file(run, tmp_path):
     write(tmp_path / "a.cpp", sample(1))
     write(tmp_path / ".nbfix.toml", 'select = ["NB101"]\n')

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Iterator
 from nbfix.edits import insert_line_before
 from nbfix.model import BindingModel, code_text, node_text
 from nbfix.parsing import descendants, found_in, shared_nodes
+from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ _GROWTH = {"push_back", "emplace_back"}
 # Member calls that leave the size alone; any other use of the vector in the loop is not counted.
 _READS = {"back", "front", "size", "empty", "data", "capacity", "at"}
 _JUMPS = frozenset({"break_statement", "continue_statement", "return_statement", "goto_statement", "throw_statement"})
-_SIZED = re.compile(
+_SIZED = LazyPattern(
     r"^(?:const)?std::(?:vector|array|deque|list|forward_list|set|multiset|map|multimap|unordered_map|"
     r"unordered_set|unordered_multimap|unordered_multiset|span|basic_string|string|string_view|valarray)\b"
 )
 _PYTHON_SIZED = {"list", "tuple", "dict", "set", "sequence", "args", "kwargs"}
-_INDEX_BOUND = re.compile(r"^[A-Za-z_][\w.]*(?:->\w+)*(?:\.size\(\)|\.length\(\))?$|^\d+[uUlL]*$")
+_INDEX_BOUND = LazyPattern(r"^[A-Za-z_][\w.]*(?:->\w+)*(?:\.size\(\)|\.length\(\))?$|^\d+[uUlL]*$")
 
 
 class VectorReserve(Rule):

@@ -1,7 +1,5 @@
 """NB201 gil-release."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from nbfix.declarations import short_name
@@ -108,7 +106,7 @@ class GilRelease(Rule):
                 )
 
     @staticmethod
-    def long_calls(binding: Binding, names: set[str]) -> list[Node]:
+    def long_calls(binding: Binding, names: set[str]) -> "list[Node]":
         target = binding.callable
         if target.kind in ("member_pointer", "function"):
             return [target.node] if short_name(target.name or "") in names else []
@@ -131,7 +129,7 @@ class GilRelease(Rule):
         body = binding.callable.body
         return body is not None and bool(model.declarations_of(body, "gil_scoped_release"))
 
-    def decide(self, ctx: Context, binding: Binding, long_calls: list[Node]) -> Decision:
+    def decide(self, ctx: Context, binding: Binding, long_calls: "list[Node]") -> Decision:
         model = ctx.model
         target = binding.callable
         types = self.signature_types(model, binding)
@@ -170,7 +168,7 @@ class GilRelease(Rule):
             for what, t in [*((f"a parameter of `{target.name}`", p) for p in s.params), ("the result", s.returns)]
         ]
 
-    def release_statement(self, ctx: Context, binding: Binding, long_calls: list[Node]) -> Decision:
+    def release_statement(self, ctx: Context, binding: Binding, long_calls: "list[Node]") -> Decision:
         """Release the GIL around the one statement of the lambda body that makes the long call."""
         model = ctx.model
         body = binding.callable.body
@@ -210,7 +208,7 @@ def is_python_type(model: BindingModel, type_text: str) -> bool:
     )
 
 
-def python_use(model: BindingModel, statement: Node) -> str | None:
+def python_use(model: BindingModel, statement: "Node") -> str | None:
     """Why a statement cannot run without the GIL, or None: every name it uses has a C++ type."""
     if model.touches_python(statement):
         return f"`{code_text(statement)[:60]}` uses the binding library"

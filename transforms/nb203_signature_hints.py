@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import add_argument
 from nbfix.model import Binding, BindingModel, code_text, string_value
+from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 # Wrapper types that render without element types in signatures and stubs.
 UNTYPED = frozenset({"object", "handle", "list", "dict", "tuple", "callable", "iterable", "sequence", "set"})
-_SECTION = re.compile(r"^\s*(Parameters|Returns|Yields|Raises|See Also|Notes|Examples|Attributes)\s*\n\s*-{3,}\s*$", re.M)
+_SECTION = LazyPattern(r"^\s*(Parameters|Returns|Yields|Raises|See Also|Notes|Examples|Attributes)\s*\n\s*-{3,}\s*$", re.M)
 _CONTAINERS = {
     "iterable": "collections.abc.Iterable",
     "iterator": "collections.abc.Iterator",

@@ -1,20 +1,19 @@
 """NB302 overload-cast."""
 
-from __future__ import annotations
-
 import re
 from typing import Iterator, NamedTuple
 
 from nbfix.declarations import short_name
 from nbfix.engine import apply_edits
 from nbfix.parsing import error_count, error_regions, found_in, parse, shared_nodes
+from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
 _MACRO_BODIES = shared_nodes(
     "nb302.macro_bodies", "(preproc_arg) @body", ("preproc_arg",), lambda node: [{"body": [node]}]
 )
-_START = re.compile(rb"\bstatic_cast\s*<")
-_POINTER = re.compile(r"\(\s*(?:(?P<scope>[\w:<>, ]+?)\s*::\s*)?\*\s*\)")
+_START = LazyPattern(rb"\bstatic_cast\s*<")
+_POINTER = LazyPattern(r"\(\s*(?:(?P<scope>[\w:<>, ]+?)\s*::\s*)?\*\s*\)")
 
 
 class Cast(NamedTuple):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Iterator
 
 from nbfix.model import code_text, inside_try, node_text
 from nbfix.parsing import descendants, found_in, shared_nodes
+from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 _LOOPS = shared_nodes("nb402.loops", "(for_range_loop) @loop", ("for_range_loop",), lambda node: [{"loop": [node]}])
 _WRAPPERS = {"iterable", "list", "tuple", "sequence", "handle", "object", "args", "set", "iterator"}
-_CAST = re.compile(r"^(?:(?P<ns>[\w:]+)::)?cast<(?P<type>.+)>$")
+_CAST = LazyPattern(r"^(?:(?P<ns>[\w:]+)::)?cast<(?P<type>.+)>$")
 
 
 class UncheckedIterableCast(Rule):

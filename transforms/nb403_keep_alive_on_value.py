@@ -8,9 +8,10 @@ from typing import Iterator
 from nbfix.declarations import classify_type
 from nbfix.edits import remove_argument, replace, replace_policy
 from nbfix.model import Binding, Dialect, Extra
+from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
-_NUMBER = re.compile(
+_NUMBER = LazyPattern(
     r"^(?:unsigned|signed)?(?:bool|char|wchar_t|short|int|long|longlong|float|double|longdouble|"
     r"(?:std::)?u?int(?:8|16|32|64)_t|(?:std::)?size_t|ssize_t|Py_ssize_t|unsignedint|unsignedlong)$"
 )

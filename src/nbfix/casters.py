@@ -5,10 +5,10 @@ A missing caster header is not a compile error: the module builds, then fails on
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from nbfix.model import BindingModel
+from nbfix.patterns import LazyPattern
 
 _NANOBIND = {
     "string": "string", "basic_string": "string", "string_view": "string_view", "wstring": "wstring",
@@ -33,9 +33,9 @@ PYBIND11_HEADERS = {
         "duration", "time_point", "seconds", "milliseconds", "microseconds", "nanoseconds",
     )},
 }
-_STD_NAME = re.compile(r"(?<![\w:])(?:::)?std::((?:filesystem|chrono)::\w+|\w+)")
-_QUALIFIERS = re.compile(r"\b(?:const|volatile|typename)\b")
-_OPAQUE = re.compile(r"\b(?:NB_MAKE_OPAQUE|PYBIND11_MAKE_OPAQUE)\s*\(([^;]*)\)|\bbind_(?:vector|map)\s*<([^;]*?)>\s*\(")
+_STD_NAME = LazyPattern(r"(?<![\w:])(?:::)?std::((?:filesystem|chrono)::\w+|\w+)")
+_QUALIFIERS = LazyPattern(r"\b(?:const|volatile|typename)\b")
+_OPAQUE = LazyPattern(r"\b(?:NB_MAKE_OPAQUE|PYBIND11_MAKE_OPAQUE)\s*\(([^;]*)\)|\bbind_(?:vector|map)\s*<([^;]*?)>\s*\(")
 
 
 def headers_for(dialect: str) -> dict[str, str]:

@@ -107,11 +107,24 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
         if dedicated.is_file():
             return dedicated, _load(dedicated)
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        if pyproject.is_file() and _may_configure_nbfix(pyproject):
             table = _load(pyproject).get("tool", {}).get("nbfix")
             if table is not None:
                 return pyproject, table
     return None
+
+
+def _may_configure_nbfix(pyproject: Path) -> bool:
+    """Whether the file could hold a `[tool.nbfix]` table. Most `pyproject.toml` files (a
+    nanobind project's build settings) hold none, and parsing one costs a one-file run about
+    10 ms: `tomllib`, and the first `compile()` of the process, which its string annotations
+    set off. Without the text `nbfix`, the only way to name the table is a quoted key with
+    escapes (`"\\u006ebfix"`)."""
+    try:
+        data = pyproject.read_bytes()
+    except OSError:
+        return True  # `_load` says why it cannot be read
+    return b"nbfix" in data or b"\\u" in data or b"\\U" in data
 
 
 def _load(path: Path) -> dict[str, Any]:

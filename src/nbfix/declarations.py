@@ -3,13 +3,11 @@
 Rules use it to see what a member pointer or function returns ("visible" types in RULES.md).
 """
 
-from __future__ import annotations
-
-import re
 import sys
 from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Literal, Mapping, NamedTuple, Sequence
 
 from nbfix.parsing import found_in, shared_nodes
+from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
 
 if TYPE_CHECKING:  # facts are merged and cached without loading the parser
@@ -29,7 +27,7 @@ _QUERY = """
 """
 
 
-def _top_level(node: Node) -> bool:
+def _top_level(node: "Node") -> bool:
     """Directly in the file, or directly in a namespace's body."""
     parent = node.parent
     if parent is None:
@@ -42,13 +40,13 @@ def _top_level(node: Node) -> bool:
     )
 
 
-def include_matches(node: Node) -> list[dict]:
+def include_matches(node: "Node") -> list[dict]:
     """`(preproc_include path: (_) @include)` at an include directive."""
     path = node.child_by_field_name("path")
     return [{"include": [path]}] if path is not None and path.is_named else []
 
 
-def _declaration_matches(node: Node) -> list[dict]:
+def _declaration_matches(node: "Node") -> list[dict]:
     kind = node.type
     if kind == "preproc_include":
         return include_matches(node)
@@ -74,7 +72,7 @@ _DECLARATIONS = shared_nodes(
      "function_definition", "declaration"),
     _declaration_matches,
 )
-_SPECIFIERS = re.compile(r"\b(static|virtual|inline|constexpr|explicit|friend|extern)\b|\[\[[^\]]*\]\]")
+_SPECIFIERS = LazyPattern(r"\b(static|virtual|inline|constexpr|explicit|friend|extern)\b|\[\[[^\]]*\]\]")
 TypeKind = Literal["pointer", "reference", "value", "unknown"]
 # The standard library's exception classes: a class deriving from any of them is an exception.
 STD_EXCEPTIONS = frozenset({
@@ -85,7 +83,7 @@ STD_EXCEPTIONS = frozenset({
 })
 
 
-_TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
+_TEMPLATE_ARGS = LazyPattern(r"<[^<>]*>")
 
 
 def short_name(text: str) -> str:
@@ -296,7 +294,7 @@ class ProjectIndex(Fields, IndexQueries):
         self.__dict__.update(state, _exceptions={}, _signatures={})
 
     @classmethod
-    def from_files(cls, files: Iterable[tuple[str, Tree]]) -> ProjectIndex:
+    def from_files(cls, files: "Iterable[tuple[str, Tree]]") -> "ProjectIndex":
         index = cls()
         for path, tree in files:
             index.merge(file_declarations(tree, path))
@@ -314,7 +312,7 @@ class ProjectIndex(Fields, IndexQueries):
             if decl.defined_in is not None and (decl.name in extra or self.is_exception(decl.name))
         ]
 
-    def merge(self, other: ProjectIndex) -> None:
+    def merge(self, other: "ProjectIndex") -> None:
         for name, decl in other.classes.items():
             merge_class(self.classes.setdefault(name, ClassDecl(name)), decl, self._signatures)
         self._exceptions.clear()
@@ -329,17 +327,17 @@ class ProjectIndex(Fields, IndexQueries):
             merge_signatures(self.functions.setdefault(name, []), signatures, self._signatures)
 
 
-def include_path(node: Node) -> str:
+def include_path(node: "Node") -> str:
     """`#include <a/b.h>` or `"a/b.h"` -> `a/b.h` (given the include's path node)."""
     text = node.text.decode("utf-8", "replace").strip() if node.text else ""
     return text[1:-1] if len(text) >= 2 and text[0] in "<\"" else text
 
 
-def _text(node: Node) -> str:
+def _text(node: "Node") -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
-def unwrap_declarator(declarator: Node) -> tuple[Node, str]:
+def unwrap_declarator(declarator: "Node") -> "tuple[Node, str]":
     """Peel `*` and `&` off a declarator: (innermost declarator, the suffix they add to the type)."""
     suffix = ""
     while declarator.type in ("pointer_declarator", "reference_declarator"):
@@ -357,7 +355,7 @@ def unwrap_declarator(declarator: Node) -> tuple[Node, str]:
     return declarator, suffix
 
 
-def base_type(declaration: Node, declarator: Node) -> str:
+def base_type(declaration: "Node", declarator: "Node") -> str:
     """The declared type as written before the declarator, without storage specifiers."""
     source = declaration.text or b""
     first = declaration.child_by_field_name("declarator")  # `int a, *b;`: the type ends at `a`
@@ -367,7 +365,7 @@ def base_type(declaration: Node, declarator: Node) -> str:
     return " ".join(prefix.split())
 
 
-def parameter(node: Node):
+def parameter(node: "Node"):
     """A parameter declaration as a model Param (type with its `*`/`&`, and its name)."""
     from nbfix.model import (
         Param,  # the model's type; declarations stays below the model
@@ -383,7 +381,7 @@ def parameter(node: Node):
     return Param(f"{base_type(node, declarator)}{suffix}", name, node)
 
 
-def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
+def file_declarations(tree: "Tree", path: str | None = None) -> ProjectIndex:
     index = ProjectIndex()
     found = found_in(tree).captures(_DECLARATIONS)
     if path is not None:
@@ -410,7 +408,7 @@ def file_declarations(tree: Tree, path: str | None = None) -> ProjectIndex:
     return index
 
 
-def _add_class(index: ProjectIndex, node: Node, path: str | None = None) -> None:
+def _add_class(index: ProjectIndex, node: "Node", path: str | None = None) -> None:
     name = short_name(_text(node.child_by_field_name("name")))
     decl = index.classes.setdefault(name, ClassDecl(name))
     decl.qualified = "::".join([*enclosing_scopes(node), _text(node.child_by_field_name("name"))])
@@ -442,7 +440,7 @@ def _add_class(index: ProjectIndex, node: Node, path: str | None = None) -> None
                 decl.fields[_text(core)] = type_text
 
 
-def enclosing_scopes(node: Node) -> list[str]:
+def enclosing_scopes(node: "Node") -> list[str]:
     """Names of the namespaces and classes around a node, outermost first."""
     scopes = []
     current = node.parent
@@ -455,7 +453,7 @@ def enclosing_scopes(node: Node) -> list[str]:
     return scopes[::-1]
 
 
-def _add_function(index: ProjectIndex, node: Node, declarator: Node) -> None:
+def _add_function(index: ProjectIndex, node: "Node", declarator: "Node") -> None:
     core, suffix = unwrap_declarator(declarator)
     if core.type != "function_declarator":
         return
@@ -474,7 +472,7 @@ def _add_function(index: ProjectIndex, node: Node, declarator: Node) -> None:
             index.functions.setdefault(name, []).append(signature)
 
 
-def parameter_types(function_declarator: Node) -> tuple[str, ...]:
+def parameter_types(function_declarator: "Node") -> tuple[str, ...]:
     params = function_declarator.child_by_field_name("parameters")
     if params is None:
         return ()

@@ -1,7 +1,5 @@
 """Finding the files to process: given paths, extensions, .gitignore and configured excludes."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Iterator, NamedTuple

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
 from nbfix.parsing import error_regions, parse
+from nbfix.patterns import LazyPattern
 from nbfix.report import fixable
 from nbfix.result import FileResult, LineIndex, Located
 from nbfix.rule import Context, Edit, Finding, Fix, Rule
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 MAX_PASSES = 10
 # `nbfix: ignore[...]` anywhere inside a // or /* comment.
-_SUPPRESSION = re.compile(rb"(?://|/\*)[^\n]*?\bnbfix:\s*ignore(?:\[([^\]]*)\])?")
+_SUPPRESSION = LazyPattern(rb"(?://|/\*)[^\n]*?\bnbfix:\s*ignore(?:\[([^\]]*)\])?")
 
 
 def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:

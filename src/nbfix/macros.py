@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from nbfix.parsing import error_regions, found_in, shared_nodes
+from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
 from nbfix.rule import Edit, FileEdit, Finding, Fix
 
@@ -37,7 +38,7 @@ _MACROS = shared_nodes(
     "macros", "(preproc_function_def value: (preproc_arg) @body) @macro (preproc_def value: (preproc_arg) @body) @macro",
     ("preproc_function_def", "preproc_def"), _macro_matches,
 )
-_CONTINUATION = re.compile(rb"\\(\r?\n)")
+_CONTINUATION = LazyPattern(rb"\\(\r?\n)")
 
 
 class MacroBody(Fields):

@@ -3,20 +3,18 @@
 Rules ask it questions ("method bindings with a `reference` policy") instead of walking trees.
 """
 
-from __future__ import annotations
-
 import re
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Literal, NamedTuple, Sequence
+from typing import Iterator, Literal, NamedTuple, Sequence
+
+from tree_sitter import Node, Tree
 
 from nbfix import declarations
 from nbfix.declarations import IndexQueries, ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
 from nbfix.parsing import descendants, found_in, parse, shared_nodes
+from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
-
-if TYPE_CHECKING:
-    from tree_sitter import Node, Tree
 
 DialectName = Literal["nanobind", "pybind11"]
 
@@ -142,9 +140,9 @@ _FILE_QUERY = shared_nodes("file", """
 (using_declaration) @using
 (function_definition declarator: (function_declarator declarator: (identifier) @macro)) @module_init
 """, ("preproc_include", "namespace_alias_definition", "using_declaration", "function_definition"), _file_matches)
-_MAY_DECLARE_OWNER = re.compile(rb"class_|enum_|exception|module|def_|\bauto\b")
-_WS = re.compile(r"\s+")
-_KEEP_ALIVE = re.compile(r"^keep_alive<(\d+),(\d+)>\(\)$")
+_MAY_DECLARE_OWNER = LazyPattern(rb"class_|enum_|exception|module|def_|\bauto\b")
+_WS = LazyPattern(r"\s+")
+_KEEP_ALIVE = LazyPattern(r"^keep_alive<(\d+),(\d+)>\(\)$")
 
 
 def squash(text: str) -> str:
@@ -918,10 +916,10 @@ def squash_type(text: str) -> str:
     return " ".join(text.split())
 
 
-_EXTENSION = re.compile(rb"\b(?:NB_MODULE|PYBIND11_MODULE)\s*\(\s*(\w+)")
-_MODULE_SUFFIX = re.compile(rb"_MODULE\b")
-_REGISTERED = re.compile(rb"\b(?:exception|register_exception|register_local_exception)\s*<\s*([\w:]+)\s*>\s*\(")
-_CAUGHT = re.compile(rb"\bcatch\s*\(\s*(?:const\s+)?([\w:]+)\s*&")
+_EXTENSION = LazyPattern(rb"\b(?:NB_MODULE|PYBIND11_MODULE)\s*\(\s*(\w+)")
+_MODULE_SUFFIX = LazyPattern(rb"_MODULE\b")
+_REGISTERED = LazyPattern(rb"\b(?:exception|register_exception|register_local_exception)\s*<\s*([\w:]+)\s*>\s*\(")
+_CAUGHT = LazyPattern(rb"\bcatch\s*\(\s*(?:const\s+)?([\w:]+)\s*&")
 
 
 def registered_exceptions(content: bytes) -> set[str]:

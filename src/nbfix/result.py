@@ -1,7 +1,5 @@
 """What a run found in one file, as plain data (cached, sent between processes, reported)."""
 
-from __future__ import annotations
-
 import bisect
 import re
 from typing import NamedTuple

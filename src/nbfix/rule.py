@@ -1,7 +1,5 @@
 """What a rule is, and what it yields: findings with optional fixes made of byte-range edits."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
@@ -43,7 +41,7 @@ class Edit(NamedTuple):
     def is_insertion(self) -> bool:
         return self.start == self.end
 
-    def conflicts(self, other: Edit) -> bool:
+    def conflicts(self, other: "Edit") -> bool:
         if self.start < other.end and other.start < self.end:
             return True
         # An insertion touching another edit's range has no well-defined order: never apply both.
@@ -121,10 +119,10 @@ class Context:
         self,
         source: Source,
         content: bytes,
-        model: BindingModel,
+        model: "BindingModel",
         options: dict[str, Any] | None = None,
         file_content: bytes | None = None,  # set when `content` is a macro body inside this file
-        file_root: Node | None = None,
+        file_root: "Node | None" = None,
     ) -> None:
         self.source = source
         self.content = content
@@ -133,7 +131,7 @@ class Context:
         self.file_content = file_content
         self.file_root = file_root
 
-    def text(self, node: Node) -> str:
+    def text(self, node: "Node") -> str:
         return self.content[node.start_byte:node.end_byte].decode("utf-8")
 
     def ensure_includes(self, headers: list[str], library: str) -> Edit | None:
@@ -180,7 +178,7 @@ class Rule:
 
         return inspect.cleandoc(cls.__doc__ or "")
 
-    def finding(self, node: Node, message: str, fix: Fix | None = None) -> Finding:
+    def finding(self, node: "Node", message: str, fix: Fix | None = None) -> Finding:
         return Finding(self.code, self.name, self.priority, message, node.start_byte, node.end_byte, fix)
 
     def fix(self, title: str, *edits: Edit, safety: Safety | None = None) -> Fix:

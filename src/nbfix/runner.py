@@ -1,7 +1,5 @@
 """One run, in one direction: discover -> read -> parse -> index -> rules -> results."""
 
-from __future__ import annotations
-
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -86,7 +84,7 @@ def run(
     paths: list[Path],
     settings: Settings,
     fix: bool,
-    decide: Decide | None = None,
+    decide: "Decide | None" = None,
     progress: Progress | None = None,
     jobs: int | None = None,
     use_cache: bool = True,
@@ -130,7 +128,7 @@ def run(
     return result
 
 
-def _results(tasks: list[Task], work: FileWork, workers: int, decide, progress, in_file: bool) -> Iterator[FileResult | str]:
+def _results(tasks: list[Task], work: "FileWork", workers: int, decide, progress, in_file: bool) -> Iterator[FileResult | str]:
     """Each file's result (or read error) in file order. `in_file`: the project index goes to a
     file, so memory stays flat."""
     folder = _index_folder() if in_file else None
@@ -227,7 +225,7 @@ class FileWork:
         if not self.keep_trees:
             _trim_heap()
 
-    def _linter(self) -> Linter:
+    def _linter(self) -> "Linter":
         if self.linter is None:
             from nbfix.engine import Linter
 
@@ -235,7 +233,7 @@ class FileWork:
             self.linter = Linter(rules, self.settings.rule_options, self.index, self.settings.unsafe_fixes)
         return self.linter
 
-    def lint(self, task: Task, decide: Decide | None = None) -> FileResult | str:
+    def lint(self, task: Task, decide: "Decide | None" = None) -> FileResult | str:
         """The file's result, or its one-line read error."""
         try:
             source = read_source(task.path, task.display)

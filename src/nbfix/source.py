@@ -1,7 +1,5 @@
 """Reading source files: original bytes, encoding, line endings."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import NamedTuple
