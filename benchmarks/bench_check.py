@@ -711,6 +711,9 @@ class Results:
     one_file_cold_ms: float = 0.0
     one_file_warm_ms: float = 0.0
     one_file_edited_ms: float = 0.0  # cache on, the file edited since the last run
+    one_file_cold_times: list[float] = field(default_factory=list)  # every run, ms, in order
+    one_file_warm_times: list[float] = field(default_factory=list)
+    one_file_edited_times: list[float] = field(default_factory=list)
     one_file_command: str = ""
     # cached re-check
     cache_cold_s: float = 0.0
@@ -824,6 +827,8 @@ def measure(paths: list[Path], corpus: Path, args: argparse.Namespace, command: 
         one_file=str(one.relative_to(corpus)), one_file_bytes=one.stat().st_size, one_file_runs=latency_runs,
         one_file_cold_ms=round(statistics.median(cold_ms), 1), one_file_warm_ms=round(statistics.median(warm_ms), 1),
         one_file_edited_ms=round(statistics.median(edited_ms), 1),
+        one_file_cold_times=[round(t, 1) for t in cold_ms], one_file_warm_times=[round(t, 1) for t in warm_ms],
+        one_file_edited_times=[round(t, 1) for t in edited_ms],
         one_file_command=f"{shlex.join(one_cold)}  /  {shlex.join(one_warm)}",
         cache_cold_s=round(cache_cold.seconds, 3), cache_warm_s=round(warm_s, 3), cache_warm_runs=len(warm_runs),
         cache_speedup=round(cache_cold.seconds / warm_s, 1), cache_command=shlex.join(check_argv),
@@ -853,6 +858,15 @@ def mem_text(m: Memory) -> str:
             f" main process {m.main_process_mib:.1f} MiB; up to {m.max_processes} process(es)")
 
 
+def spread(times_ms: list[float]) -> str:
+    """How much short runs vary on a shared machine: the fastest run and the middle half."""
+    ordered = sorted(times_ms)
+    if len(ordered) < 4:
+        return f"fastest {ordered[0]:.0f} ms" if ordered else ""
+    quarter = len(ordered) // 4
+    return f"fastest {ordered[0]:.0f}, middle half {ordered[quarter]:.0f} to {ordered[-quarter - 1]:.0f} ms"
+
+
 def markdown(r: Results) -> str:
     def met(name: str) -> tuple[str, str]:
         t = next(t for t in r.targets if t.measure == name)
@@ -876,10 +890,11 @@ def markdown(r: Results) -> str:
         ("peak memory, ast-grep", mem_text(sg_mem), "", ""),
         ("peak memory, nbfix cache warm", mem_text(r.memory["nbfix_cache_warm"]), "", ""),
         (f"one file ({r.one_file_bytes / 1024:.1f} KiB), cache cold (`--no-cache`), median of {r.one_file_runs}",
-         f"{r.one_file_cold_ms:.0f} ms", *met("one file, cache cold")),
-        (f"one file, cache warm, median of {r.one_file_runs}", f"{r.one_file_warm_ms:.0f} ms", "", ""),
+         f"{r.one_file_cold_ms:.0f} ms ({spread(r.one_file_cold_times)})", *met("one file, cache cold")),
+        (f"one file, cache warm, median of {r.one_file_runs}",
+         f"{r.one_file_warm_ms:.0f} ms ({spread(r.one_file_warm_times)})", "", ""),
         (f"one file edited since the last run (cache on), median of {r.one_file_runs}",
-         f"{r.one_file_edited_ms:.0f} ms", "", ""),
+         f"{r.one_file_edited_ms:.0f} ms ({spread(r.one_file_edited_times)})", "", ""),
         ("cached re-check, cache cold (first run, writes the cache)", f"{r.cache_cold_s:.3f} s", "", ""),
         (f"cached re-check, cache warm (median of {r.cache_warm_runs})", f"{r.cache_warm_s:.3f} s", "", ""),
         ("cached re-check speed-up (cold / warm)", f"{r.cache_speedup:.1f}x", *met("cached re-check speed-up")),
