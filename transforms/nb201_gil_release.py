@@ -1,15 +1,14 @@
 """NB201 gil-release."""
 
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
+
+from tree_sitter import Node
 
 from nbfix.declarations import short_name
 from nbfix.edits import add_argument, replace
 from nbfix.model import Binding, BindingModel, code_text, node_text
 from nbfix.parsing import descendants
 from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
-
-if TYPE_CHECKING:
-    from tree_sitter import Node
 
 DEFAULT_FUNCTIONS = ["execute", "run", "compile", "synchronize", "wait", "join"]
 # Python object wrappers: touching them, or destroying a by-value one, needs the GIL.
@@ -106,7 +105,7 @@ class GilRelease(Rule):
                 )
 
     @staticmethod
-    def long_calls(binding: Binding, names: set[str]) -> "list[Node]":
+    def long_calls(binding: Binding, names: set[str]) -> list[Node]:
         target = binding.callable
         if target.kind in ("member_pointer", "function"):
             return [target.node] if short_name(target.name or "") in names else []
@@ -129,7 +128,7 @@ class GilRelease(Rule):
         body = binding.callable.body
         return body is not None and bool(model.declarations_of(body, "gil_scoped_release"))
 
-    def decide(self, ctx: Context, binding: Binding, long_calls: "list[Node]") -> Decision:
+    def decide(self, ctx: Context, binding: Binding, long_calls: list[Node]) -> Decision:
         model = ctx.model
         target = binding.callable
         types = self.signature_types(model, binding)
@@ -168,7 +167,7 @@ class GilRelease(Rule):
             for what, t in [*((f"a parameter of `{target.name}`", p) for p in s.params), ("the result", s.returns)]
         ]
 
-    def release_statement(self, ctx: Context, binding: Binding, long_calls: "list[Node]") -> Decision:
+    def release_statement(self, ctx: Context, binding: Binding, long_calls: list[Node]) -> Decision:
         """Release the GIL around the one statement of the lambda body that makes the long call."""
         model = ctx.model
         body = binding.callable.body
@@ -208,7 +207,7 @@ def is_python_type(model: BindingModel, type_text: str) -> bool:
     )
 
 
-def python_use(model: BindingModel, statement: "Node") -> str | None:
+def python_use(model: BindingModel, statement: Node) -> str | None:
     """Why a statement cannot run without the GIL, or None: every name it uses has a C++ type."""
     if model.touches_python(statement):
         return f"`{code_text(statement)[:60]}` uses the binding library"
