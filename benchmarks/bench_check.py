@@ -188,8 +188,12 @@ class Generator:
         for m in spec.methods:
             args = ", ".join(param(t, n) for t, n in m.params)
             const = " const" if m.kind in ("cref", "value") else ""
-            lines.append(f"    {m.returns}{'' if m.returns.endswith(('*', '&')) else ' '}{m.name}({args}){const};")
+            # Accessors into the object's own children are defined inline, as most real ones are.
+            body = {"ptr": " { return owned_.front().get(); }", "ref": " { return *owned_.front(); }",
+                    "cref": " { return *owned_.front(); }"}.get(m.kind, ";")
+            lines.append(f"    {m.returns}{'' if m.returns.endswith(('*', '&')) else ' '}{m.name}({args}){const}{body}")
         lines.append(f"    std::vector<{spec.peer} *> items_;")
+        lines.append(f"    std::vector<std::unique_ptr<{spec.peer}>> owned_;")
         lines.append("};")
         return "\n".join(lines) + "\n"
 

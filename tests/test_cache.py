@@ -20,8 +20,8 @@ from nbfix.runner import run
 HEADER = """\
 #pragma once
 struct Child { int v; };
-struct Tree {
-    Child *root();
+struct Tree { Child root_;
+    Child *root() { return &root_; }
     int size() const;
 };
 """
@@ -131,7 +131,7 @@ def test_a_change_in_what_other_files_see_rechecks_them(project, parses):
     assert repr_missing(found) == ["Child"]
     assert found == check(project, use_cache=False)[0]
     # A declaration change in the header: the method now returns by value, so NB101 is moot.
-    (project / "tree.h").write_text(HEADER.replace("Child *root();", "Child root();"))
+    (project / "tree.h").write_text(HEADER.replace("Child *root() { return &root_; }", "Child root() { return root_; }"))
     found, _ = check(project)
     assert "NB101" not in codes(found, "bind.cpp")
     assert found == check(project, use_cache=False)[0]

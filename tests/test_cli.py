@@ -22,13 +22,13 @@ FINDING = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): NB101 \[\*\]
 
 def sample(n: int, cls: str = "C") -> str:
     """A class binding with `n` NB101 findings (one per `.def`), plus one already-correct method."""
-    methods = "".join(f"    Child *m{i}();\n" for i in range(n))
+    methods = "".join(f"    Child *m{i}() {{ return &kid; }}\n" for i in range(n))
     defs = "".join(f'        .def("m{i}", &{cls}::m{i}, {POLICY})\n' for i in range(n))
     return (
         "#include <nanobind/nanobind.h>\n"
         "namespace nb = nanobind;\n"
         "struct Child { int v; };\n"
-        f"struct {cls} {{\n{methods}    Child *ok();\n}};\n"
+        f"struct {cls} {{\n{methods}    Child kid; Child *ok() {{ return &kid; }}\n}};\n"
         f"NB_MODULE({cls.lower()}_ext, m) {{\n"
         f'    nb::class_<{cls}>(m, "{cls}")\n'
         f"{defs}"

@@ -20,13 +20,13 @@ LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>NB\d
 
 def sample(n: int, cls: str = "C") -> str:
     """A class binding with `n` NB101 findings (one per `.def`)."""
-    methods = "".join(f"    Child *m{i}();\n" for i in range(n))
+    methods = "".join(f"    Child *m{i}() {{ return &kid; }}\n" for i in range(n))
     defs = "".join(f'        .def("m{i}", &{cls}::m{i}, {POLICY})\n' for i in range(n))
     return (
         "#include <nanobind/nanobind.h>\n"
         "namespace nb = nanobind;\n"
         "struct Child { int v; };\n"
-        f"struct {cls} {{\n{methods}}};\n"
+        f"struct {cls} {{ Child kid;\n{methods}}};\n"
         f"NB_MODULE({cls.lower()}_ext, m) {{\n"
         f'    nb::class_<{cls}>(m, "{cls}")\n'
         f"{defs}"
@@ -407,11 +407,11 @@ SUPPRESSED = f"""\
 #include <nanobind/nanobind.h>
 namespace nb = nanobind;
 struct Child {{ int v; }};
-struct Pool {{
-    Child *a();
-    Child *b();
-    Child *c();
-    Child *d();
+struct Pool {{ Child kid;
+    Child *a() {{ return &kid; }}
+    Child *b() {{ return &kid; }}
+    Child *c() {{ return &kid; }}
+    Child *d() {{ return &kid; }}
 }};
 NB_MODULE(pool_ext, m) {{
     nb::class_<Pool>(m, "Pool")

@@ -13,7 +13,7 @@ from conftest import ROOT
 BAD = """#include <nanobind/nanobind.h>
 namespace nb = nanobind;
 struct Item { int id; };
-struct Box { Item *item(); };
+struct Box { Item it; Item *item() { return &it; } };
 NB_MODULE(box_ext, m) {
     nb::class_<Item>(m, "Item").def_rw("id", &Item::id).def("__repr__", [](const Item &) { return nb::str("Item"); });
     nb::class_<Box>(m, "Box")

@@ -23,9 +23,9 @@ BINDING = """#include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 namespace nb = nanobind;
 struct Part {{ int id; }};
-struct Machine {{
-    Part *part(int i);
-    Part &main_part();
+struct Machine {{ Part parts[4];
+    Part *part(int i) {{ return &parts[i]; }}
+    Part &main_part() {{ return parts[0]; }}
 }};
 NB_MODULE({name}_ext, m) {{
     nb::class_<Part>(m, "Part").def_rw("id", &Part::id);

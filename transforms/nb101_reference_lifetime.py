@@ -13,9 +13,20 @@ class ReferenceLifetime(Rule):
     ## What it finds
     Method bindings (`.def`, `.def_prop_ro/rw`, `.def_ro/rw` on a class binding, not `def_static`
     and not `__init__`) whose return value policy is `reference` while nothing ties the result to
-    `self`: no `reference_internal`, no `keep_alive<0, 1>`. Results that are visibly returned by
-    value (no pointer or reference anywhere in the declared type) are left alone: no policy can
-    make them dangle.
+    `self` (no `reference_internal`, no `keep_alive<0, 1>`), and whose result demonstrably lives
+    inside `self`: a field that holds its value, an element of one (`items_[i]`, `*parts_.at(i)`,
+    `child_.get()` of a `unique_ptr` member), or what another accessor of the class with such a
+    body returns. nbfix reads the method's body (in the class, or defined in any given file) or
+    the lambda's. It says nothing when it cannot tell:
+    - static member functions (bound with `.def` or not): there is no `self` to tie to;
+    - methods returning `this` / `*this`: nanobind hands back the existing wrapper;
+    - raw pointer, reference and view members, and containers of raw pointers: the object they
+      point at may belong to someone else (an IR container, a registry);
+    - lambdas without a `-> T&` / `-> T*` result type that return a reference: `auto` decays it
+      to a value, which is moved into Python;
+    - bodies it cannot see (declared in a header, defined in a file it was not given), locals,
+      parameters and free functions' results.
+    Results that are visibly returned by value are left alone too: no policy can make them dangle.
 
     ## Why it matters
     `reference` wraps the returned object without owning it and without keeping its owner alive.
@@ -55,7 +66,7 @@ class ReferenceLifetime(Rule):
             policy = binding.policy
             if policy is None or policy.value != "reference" or binding.keeps_alive(0, 1):
                 continue
-            if model.returns_value_only(binding):
+            if model.returns_value_only(binding) or not model.returns_into_self(binding):
                 continue
             what = f'"{binding.python_name}"' if binding.python_name else "this binding"
             yield self.finding(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Literal, Mappi
 from nbfix.parsing import found_in, shared_nodes
 from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
+from nbfix.returns import parameter_names, return_roots
 
 if TYPE_CHECKING:  # facts are merged and cached without loading the parser
     from tree_sitter import Node, Tree
@@ -111,6 +112,15 @@ def classify_type(text: str) -> TypeKind:
     return "value"
 
 
+_NOT_OWNING = LazyPattern(r"\*|&\s*$|\b(?:weak_ptr|reference_wrapper|span|string_view|observer_ptr)\b")
+
+
+def holds_its_value(field_type: str) -> bool:
+    """Does a member of this type own what it gives access to? A raw pointer, a reference, a
+    view or a container of raw pointers points at objects someone else may own."""
+    return not _NOT_OWNING.search(field_type)
+
+
 class Signature(NamedTuple):
     returns: str
     params: tuple[str, ...] = ()
@@ -132,7 +142,10 @@ def _shared(signature: Signature, shared: Shared | None) -> Signature:
 
 
 class ClassDecl(Fields):
-    __slots__ = _fields = ("name", "bases", "methods", "templated_methods", "fields", "qualified", "defined_in")
+    __slots__ = _fields = (
+        "name", "bases", "methods", "templated_methods", "fields", "qualified", "defined_in", "static_methods",
+        "method_returns",
+    )
 
     def __init__(
         self,
@@ -143,6 +156,8 @@ class ClassDecl(Fields):
         fields: dict[str, str] | None = None,  # name -> type
         qualified: str | None = None,  # `ns::Name` where the class body is defined
         defined_in: str | None = None,  # the file holding the class body
+        static_methods: set[str] | None = None,  # methods with a `static` overload
+        method_returns: dict[str, tuple[str, ...]] | None = None,  # method -> its bodies' return roots
     ) -> None:
         self.name = name
         self.bases = [] if bases is None else bases
@@ -151,6 +166,8 @@ class ClassDecl(Fields):
         self.fields = {} if fields is None else fields
         self.qualified = qualified
         self.defined_in = defined_in
+        self.static_methods = set() if static_methods is None else static_methods
+        self.method_returns = {} if method_returns is None else method_returns
 
 
 def merge_class(mine: ClassDecl, decl: ClassDecl, shared: Shared | None = None) -> None:
@@ -163,6 +180,10 @@ def merge_class(mine: ClassDecl, decl: ClassDecl, shared: Shared | None = None) 
         known = mine.methods.get(method, ())
         mine.methods[method] = (*known, *(_shared(s, shared) for s in signatures if s not in known))
     mine.templated_methods |= decl.templated_methods
+    mine.static_methods |= decl.static_methods
+    for method, roots in decl.method_returns.items():
+        known_roots = mine.method_returns.get(method, ())
+        mine.method_returns[method] = (*known_roots, *(r for r in roots if r not in known_roots))
     if shared is not None:
         mine.fields.update((sys.intern(k), sys.intern(v)) for k, v in decl.fields.items())
     else:
@@ -244,6 +265,45 @@ class IndexQueries:
             if member in decl.methods:
                 return decl.methods[member]
         return None
+
+    def is_static_method(self, scope: str, member: str) -> bool:
+        return any(member in decl.static_methods for decl in self.lineage(scope))
+
+    def points_into(self, scope: str, roots: Sequence[str], pointer_only: bool = False, depth: int = 0) -> bool:
+        """Do results with these return roots demonstrably live inside an object of class
+        `scope`: each one a member that holds its value (or part of one), what another such
+        method returns, or null, and at least one not null? `pointer_only`: each must also be a
+        pointer by its syntax (a lambda with a deduced result type returns anything else by value)."""
+        inside = False
+        for root in roots:
+            if root == "null":
+                continue
+            pointer = root.startswith("&")
+            kind, _, name = root.lstrip("&").partition(":")
+            if pointer_only and not pointer:
+                return False
+            if kind == "member":
+                field_type = self.field_type(scope, name)
+                if field_type is None or not holds_its_value(field_type):
+                    return False
+            elif kind == "call" and depth < 3:
+                if self.method_signatures(scope, name) is None or not self.returns_into_self(scope, name, depth + 1):
+                    return False
+            else:
+                return False
+            inside = True
+        return inside
+
+    def returns_into_self(self, scope: str, member: str, depth: int = 0) -> bool:
+        """Does every visible body of method `scope::member` return something inside `*this`?
+        False when it is static or no body is visible."""
+        if self.is_static_method(scope, member):
+            return False
+        for decl in self.lineage(scope):
+            if member in decl.methods:
+                roots = decl.method_returns.get(member, ())
+                return bool(roots) and self.points_into(decl.name, roots, depth=depth)
+        return False
 
     def is_exception(self, name: str) -> bool:
         """Does class `name` derive from a standard exception, directly or through given classes?"""
@@ -436,6 +496,11 @@ def _add_class(index: ProjectIndex, node: "Node", path: str | None = None) -> No
             if core.type == "function_declarator":
                 method = short_name(_text(core.child_by_field_name("declarator")))
                 decl.methods.setdefault(method, []).append(Signature(type_text, parameter_types(core)))
+                if any(c.type == "storage_class_specifier" and _text(c) == "static" for c in member.children):
+                    decl.static_methods.add(method)
+                _add_returns(decl, method, member, core)
+            elif core.type == "array_declarator" and core.child_by_field_name("declarator") is not None:
+                decl.fields[_text(core.child_by_field_name("declarator"))] = f"{type_text}[]"
             elif core.type in ("field_identifier", "identifier"):
                 decl.fields[_text(core)] = type_text
 
@@ -467,9 +532,20 @@ def _add_function(index: ProjectIndex, node: "Node", declarator: "Node") -> None
         owner = index.classes.setdefault(short_name(scope), ClassDecl(short_name(scope)))
         if signature not in owner.methods.get(member, []):  # declared in the class, defined outside
             owner.methods.setdefault(member, []).append(signature)
+        _add_returns(owner, member, node, core)
     elif name_node.type == "identifier":
         if signature not in index.functions.get(name, []):
             index.functions.setdefault(name, []).append(signature)
+
+
+def _add_returns(decl: ClassDecl, method: str, definition: "Node", declarator: "Node") -> None:
+    """Record where a method's body gets its results from (nothing for a declaration alone)."""
+    body = definition.child_by_field_name("body") if definition.type == "function_definition" else None
+    if body is None:
+        return
+    roots = return_roots(body, params=parameter_names(declarator))
+    known = decl.method_returns.get(method, ())
+    decl.method_returns[method] = (*known, *(r for r in roots if r not in known))
 
 
 def parameter_types(function_declarator: "Node") -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from nbfix.macros import MacroBody, find_macros
 from nbfix.parsing import descendants, found_in, parse, shared_nodes
 from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
+from nbfix.returns import return_roots
 
 DialectName = Literal["nanobind", "pybind11"]
 
@@ -550,6 +551,25 @@ class BindingModel(Fields):
                 types.append(signature.returns)
                 types.extend(signature.params)
         return types
+
+    def returns_into_self(self, binding: Binding) -> bool:
+        """Does the result of a method binding demonstrably live inside `self`: a member that
+        holds its value, an element of one, or what such an accessor of the class returns?
+        False whenever nbfix cannot tell (static methods, `this`, bodies it cannot see)."""
+        target, owner = binding.callable, binding.owner
+        if target is None or not isinstance(owner, ClassBinding):
+            return False
+        if target.kind == "member_pointer" and target.scope and target.name:
+            member = declarations.short_name(target.name)
+            if binding.method in FIELD_METHODS:
+                field_type = self.project.field_type(target.scope, member)
+                return field_type is not None and declarations.holds_its_value(field_type)
+            return self.project.returns_into_self(target.scope, member)
+        if target.kind == "lambda" and target.body is not None and target.params and target.params[0].name:
+            names = tuple(p.name for p in target.params)
+            roots = return_roots(target.body, self_name=names[0], params=names[1:])
+            return self.project.points_into(owner.short_type, roots, pointer_only=target.declared_return is None)
+        return False
 
     def returns_value_only(self, binding: Binding) -> bool:
         """True when every visible return type is a plain value: no policy can make it dangle."""
