@@ -40,6 +40,25 @@ def balanced(text: str, start: int, open_char: str, close_char: str) -> int | No
     return None
 
 
+def _squash(text: str) -> str:
+    """One line of code from a span that may run over continued macro lines."""
+    return " ".join(text.replace("\\\n", " ").replace("\\\r\n", " ").split())
+
+
+def _is_argument(text: str, start: int, end: int) -> bool:
+    """Is the cast at [start, end) a whole argument of a call (`f(a, CAST)`), what a binding is
+    handed? A cast that is called, assigned or returned picks nothing for a binding."""
+    return _next_code(text, start - 1, -1) in "(," and _next_code(text, end, 1) in ",)"
+
+
+def _next_code(text: str, index: int, step: int) -> str:
+    """The first character from `index` on (in direction `step`) that is not blank or a macro
+    line continuation ("" at either end of the text)."""
+    while 0 <= index < len(text) and text[index] in " \t\r\n\\":
+        index += step
+    return text[index] if 0 <= index < len(text) else ""
+
+
 def angle_end(text: str, start: int) -> int | None:
     """Index just past the `>` closing the template argument list opened at `start` (`<`)."""
     depth = 0
@@ -86,10 +105,12 @@ def find_casts(content: bytes) -> Iterator[Cast]:
         arg_close = balanced(text, arg_open, "(", ")")
         if arg_close is None:
             continue
-        target = " ".join(text[arg_open + 1:arg_close - 1].split())
+        target = _squash(text[arg_open + 1:arg_close - 1])
         if not re.fullmatch(r"&?\s*[\w:]+", target):
             continue
-        params = " ".join(rest[1:params_end - 1].split())
+        if not _is_argument(text, start, arg_close):
+            continue  # called on the spot (`static_cast<...>(f)(args)`), assigned, returned...
+        params = _squash(rest[1:params_end - 1])
         yield Cast(
             start, arg_close, returns, pointer["scope"], "" if params == "void" else params,
             "const" in qualifiers, target,
@@ -100,7 +121,10 @@ class OverloadCast(Rule):
     """
     ## What it finds
     `static_cast<R (C::*)(A, B) [const]>(&C::f)` and `static_cast<R (*)(A)>(f)` used to pick one
-    overload of a function for a binding.
+    overload of a function for a binding: the cast is a whole argument of a call. A cast that is
+    called on the spot (`static_cast<R (*)(A)>(f)(a)` inside a lambda), assigned or returned picks
+    nothing for a binding and is left alone, and so is a cast whose visible overload set holds a
+    function template: `overload_cast` cannot select from such a set, so `static_cast` is right.
 
     ## Why it matters
     The cast repeats the return type and is easy to get subtly wrong; `overload_cast<A, B>(&C::f)`
@@ -119,9 +143,10 @@ class OverloadCast(Rule):
     ## Fix safety
     `const_` is added whenever the cast type is const: without it `overload_cast` picks the
     non-const member, and a const member that is not overloaded does not compile at all. Safe
-    when the class (or function) is declared in the given files and its overload set has no
-    function template, which `overload_cast` cannot select; otherwise unsafe. nbfix only accepts
-    the edit when the file then parses with fewer errors than before.
+    when the class (or function) is declared in the given files (so its whole overload set is
+    visible and holds no template); otherwise unsafe, since a template declared elsewhere would
+    make `overload_cast` fail to compile. nbfix only accepts the edit when the file then parses
+    with fewer errors than before.
     """
 
     code = "NB302"
@@ -142,6 +167,8 @@ class OverloadCast(Rule):
         for cast in find_casts(ctx.content):
             if any(s <= cast.start < e for s, e in macro_bodies):
                 continue
+            if self.holds_a_template(model, cast):
+                continue  # overload_cast cannot select from such a set; static_cast is right
             prefix = model.dialect.prefix
             arguments = cast.target + (f", {prefix}const_" if cast.const else "")
             replacement = f"{prefix}overload_cast<{cast.params}>({arguments})"
@@ -163,6 +190,18 @@ class OverloadCast(Rule):
                 + (" with const_" if cast.const else ""),
                 start, end, fix,
             )
+
+    @staticmethod
+    def holds_a_template(model, cast: Cast) -> bool:
+        """Does the visible overload set of the cast's target contain a function template?"""
+        name = short_name(cast.target.lstrip("& "))
+        project = model.project
+        if cast.scope is not None or "::" in cast.target:
+            scope = cast.scope or cast.target.lstrip("& ").rpartition("::")[0]
+            decl = project.classes.get(short_name(scope))
+            if decl is not None:
+                return name in decl.templated_methods
+        return name in project.templated_functions
 
     @staticmethod
     def visible_without_templates(model, cast: Cast) -> bool:
