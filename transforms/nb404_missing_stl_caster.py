@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.casters import available_includes, needed_headers, opaque_types
+from nbfix.casters import available_includes, needed_headers, opaque_types, unseen_binding_headers
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 
@@ -40,8 +40,13 @@ class MissingStlCaster(Rule):
 
     ## Fix safety
     Safe. The include is added next to the file's other binding includes, in sorted order, once per
-    header. It only makes conversions work that failed on every call before. Types bound as opaque
-    classes (`NB_MAKE_OPAQUE`, `bind_vector`, `bind_map`) are left alone.
+    header. It only makes conversions work that failed on every call before. Types bound as
+    classes anywhere in the given files (`class_<std::filesystem::path>`, `NB_MAKE_OPAQUE`,
+    `bind_vector`, `bind_map`) are left alone in every file: nanobind refuses to compile a caster
+    for a bound type, and where it compiles, the caster silently takes over conversions (a `str`
+    meant for a `std::string` overload goes to the path one). A file that includes a binding
+    helper header nbfix was not given (`torch/csrc/utils/pybind.h`, which brings
+    `pybind11/stl.h`) is not reported: the caster may come from there.
     """
 
     code = "NB404"
@@ -56,7 +61,9 @@ class MissingStlCaster(Rule):
         if not model.bindings:
             return
         present = available_includes(model)
-        opaque = opaque_types(model.text)
+        if unseen_binding_headers(model, present):
+            return  # a binding helper header nbfix was not given may bring any caster
+        opaque = opaque_types(model.text) | set(model.project.bound_types)
         reported: set[str] = set()
         for binding in model.bindings:
             needed = needed_headers(model.exchanged_types(binding), model.dialect.name, opaque)

@@ -5,10 +5,12 @@ A missing caster header is not a compile error: the module builds, then fails on
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from nbfix.model import BindingModel
 from nbfix.patterns import LazyPattern
+
+if TYPE_CHECKING:
+    from nbfix.model import BindingModel
 
 _NANOBIND = {
     "string": "string", "basic_string": "string", "string_view": "string_view", "wstring": "wstring",
@@ -34,6 +36,7 @@ PYBIND11_HEADERS = {
     )},
 }
 _STD_NAME = LazyPattern(r"(?<![\w:])(?:::)?std::((?:filesystem|chrono)::\w+|\w+)")
+_BINDING_HELPER = LazyPattern(r"(?i)pybind|nanobind")
 _QUALIFIERS = LazyPattern(r"\b(?:const|volatile|typename)\b")
 _OPAQUE = LazyPattern(r"\b(?:NB_MAKE_OPAQUE|PYBIND11_MAKE_OPAQUE)\s*\(([^;]*)\)|\bbind_(?:vector|map)\s*<([^;]*?)>\s*\(")
 
@@ -47,6 +50,20 @@ def opaque_types(text: str) -> set[str]:
     if "OPAQUE" not in text and "bind_vector" not in text and "bind_map" not in text:
         return set()  # a scan for the pattern costs about 35 ms per MB
     return {"".join((m[1] or m[2]).split()) for m in _OPAQUE.finditer(text)}
+
+
+def first_template_argument(text: str, open_angle: int) -> str:
+    """The first argument of the template argument list opened at `open_angle`, squashed."""
+    depth = 0
+    for index in range(open_angle, len(text)):
+        char = text[index]
+        if char in "<([":
+            depth += 1
+        elif char in ">)]":
+            depth -= 1
+        if depth == 0 or (depth == 1 and char == ","):
+            return "".join(text[open_angle + 1:index].split())
+    return ""
 
 
 def needed_headers(types: Iterable[str], dialect: str, opaque: set[str] = frozenset()) -> dict[str, str]:
@@ -67,3 +84,13 @@ def needed_headers(types: Iterable[str], dialect: str, opaque: set[str] = frozen
 def available_includes(model: BindingModel) -> set[str]:
     """Include paths a file sees: its own, and those of the given headers it includes."""
     return model.project.reachable_includes(model.includes)
+
+
+def unseen_binding_headers(model: BindingModel, includes: Iterable[str]) -> list[str]:
+    """Included headers that are not among the given files and look like binding helpers
+    (`torch/csrc/utils/pybind.h`, `my_nanobind_helpers.h`): any caster may come from them."""
+    return sorted(
+        include for include in includes
+        if not include.startswith(("nanobind/", "pybind11/")) and _BINDING_HELPER.search(include)
+        and not model.project.resolve_include(include)
+    )

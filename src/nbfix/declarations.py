@@ -332,7 +332,7 @@ class ProjectIndex(Fields, IndexQueries):
 
     _fields = (
         "classes", "functions", "includes", "reprs", "registered_exceptions", "enums", "templated_functions",
-        "extension_modules",
+        "extension_modules", "bound_types",
     )
 
     def __init__(self) -> None:
@@ -344,6 +344,7 @@ class ProjectIndex(Fields, IndexQueries):
         self.enums: dict[str, bool] = {}  # enum (short name) -> is scoped (enum class)
         self.templated_functions: set[str] = set()  # free function templates (short names)
         self.extension_modules: set[str] = set()  # NB_MODULE/PYBIND11_MODULE names
+        self.bound_types: set[str] = set()  # std:: types some file binds as a class or opaque type
         self._exceptions: dict[str, bool] = {}  # memo
         self._signatures: Shared = {}  # see `_shared`
 
@@ -381,6 +382,7 @@ class ProjectIndex(Fields, IndexQueries):
         self.enums.update(other.enums)
         self.templated_functions |= other.templated_functions
         self.extension_modules |= other.extension_modules
+        self.bound_types |= other.bound_types
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():

@@ -10,12 +10,13 @@ from typing import Iterator, Literal, NamedTuple, Sequence
 from tree_sitter import Node, Tree
 
 from nbfix import declarations
+from nbfix.casters import first_template_argument, opaque_types
 from nbfix.declarations import IndexQueries, ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
 from nbfix.parsing import descendants, found_in, parse, shared_nodes
 from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
-from nbfix.returns import return_roots
+from nbfix.returns import returned_expressions, return_roots
 
 DialectName = Literal["nanobind", "pybind11"]
 
@@ -143,6 +144,9 @@ _FILE_QUERY = shared_nodes("file", """
 """, ("preproc_include", "namespace_alias_definition", "using_declaration", "function_definition"), _file_matches)
 _MAY_DECLARE_OWNER = LazyPattern(rb"class_|enum_|exception|module|def_|\bauto\b")
 _WS = LazyPattern(r"\s+")
+_STRING_MAKERS = frozenset({"std::string", "std::to_string", "std::format", "fmt::format"})
+_STRING_STREAMS = frozenset({"stringstream", "ostringstream", "basic_stringstream", "basic_ostringstream"})
+_CLASS_OF_STD = LazyPattern(r"\bclass_\s*(<)\s*(?=(?:::)?std::)")
 _KEEP_ALIVE = LazyPattern(r"^keep_alive<(\d+),(\d+)>\(\)$")
 
 
@@ -545,6 +549,8 @@ class BindingModel(Fields):
                 field_type = self.project.field_type(target.scope, declarations.short_name(target.name))
                 types.extend([field_type] if field_type else [])
                 continue
+            if target.kind == "lambda" and not target.declared_return:
+                types.extend(self.deduced_returns(target))
             if target.kind == "lambda" or target.declared_return:
                 continue
             for signature in self.signatures(target) or []:
@@ -570,6 +576,56 @@ class BindingModel(Fields):
             roots = return_roots(target.body, self_name=names[0], params=names[1:])
             return self.project.points_into(owner.short_type, roots, pointer_only=target.declared_return is None)
         return False
+
+    def deduced_returns(self, target: BoundCallable) -> list[str]:
+        """The types a lambda without a `-> T` result returns, where its `return` expressions
+        show them: `ss.str()` of a string stream, `std::string(...)`, `std::to_string(...)`, a
+        method of a parameter's class whose declaration is given, a local of declared type."""
+        if target.body is None:
+            return []
+        params = {p.name: p.type for p in target.params if p.name}
+        found = []
+        for statement in returned_expressions(target.body):
+            type_text = self.expression_type(statement, params)
+            if type_text is not None and type_text not in found:
+                found.append(type_text)
+        return found
+
+    def expression_type(self, node: Node, params: dict[str, str]) -> str | None:
+        while node.type == "parenthesized_expression" and node.named_children:
+            node = node.named_children[0]
+        if node.type == "binary_expression" and node.child_by_field_name("operator") is not None and (
+            node_text(node.child_by_field_name("operator")) == "+"
+        ):
+            sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+            kinds = [self.expression_type(side, params) for side in sides if side is not None]
+            return "std::string" if "std::string" in kinds else None
+        if node.type == "identifier":
+            name = node_text(node)
+            return params.get(name) or self.declared_type(name, node)
+        if node.type != "call_expression":
+            return None
+        function = node.child_by_field_name("function")
+        if function is None:
+            return None
+        callee = squash(node_text(function))
+        if callee in _STRING_MAKERS:
+            return "std::string"
+        if function.type != "field_expression":
+            return None
+        obj, field = function.child_by_field_name("argument"), function.child_by_field_name("field")
+        if obj is None or field is None or obj.type != "identifier":
+            return None
+        method = node_text(field)
+        obj_type = params.get(node_text(obj)) or self.declared_type(node_text(obj), node)
+        if obj_type is None:
+            return None
+        class_name = declarations.short_name(squash_type(obj_type).replace("const", "").rstrip("*& "))
+        if method == "str" and class_name in _STRING_STREAMS:
+            return "std::string"
+        signatures = self.project.method_signatures(class_name, method)
+        returns = {s.returns for s in signatures or ()}
+        return returns.pop() if len(returns) == 1 else None
 
     def returns_value_only(self, binding: Binding) -> bool:
         """True when every visible return type is a plain value: no policy can make it dangle."""
@@ -953,6 +1009,19 @@ def registered_exceptions(content: bytes) -> set[str]:
     return names
 
 
+def bound_std_types(content: bytes) -> set[str]:
+    """`std::` types this file binds as a Python class (`class_<std::filesystem::path>`) or as an
+    opaque container: no file of the project may add a type caster for them (nanobind refuses to
+    compile a caster for a bound type, and elsewhere it silently takes over its conversions)."""
+    if b"std::" not in content:
+        return set()
+    text = content.decode("utf-8", "replace")
+    found = opaque_types(text) if b"OPAQUE" in content or b"bind_" in content else set()
+    for hit in _CLASS_OF_STD.finditer(text):
+        found.add(first_template_argument(text, hit.start(1)))
+    return {t.lstrip(":") for t in found if t.lstrip(":").startswith("std::")}
+
+
 def extension_modules(content: bytes) -> set[str]:
     """The names in `NB_MODULE(name, m)` and `PYBIND11_MODULE(name, m)`: what `_EXTENSION.finditer`
     finds, but the pattern is tried only where `_MODULE` is (ten times faster than a scan)."""
@@ -973,6 +1042,7 @@ def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     facts = ProjectIndex()
     facts.registered_exceptions = registered_exceptions(content)
     facts.extension_modules = extension_modules(content)
+    facts.bound_types = bound_std_types(content)
     if b"__repr__" in content:
         facts.reprs = repr_classes(tree, content)
     return facts

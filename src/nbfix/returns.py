@@ -53,6 +53,14 @@ def parameter_names(function_declarator: Node | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+def returned_expressions(body: Node) -> Iterator[Node]:
+    """The expression of every `return` in a body (not in nested lambdas or classes)."""
+    for statement in _returns(body):
+        value = next((c for c in statement.named_children if c.type != "comment"), None)
+        if value is not None:
+            yield value
+
+
 def _returns(body: Node) -> Iterator[Node]:
     stack = [body]
     while stack:
