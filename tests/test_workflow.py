@@ -43,6 +43,12 @@ def write(folder: Path, name: str, text: str | None = None) -> Path:
     return path
 
 
+def report_noise(folder: Path) -> None:
+    """Machine has nothing nbfix can put in a __repr__: its NB102 (no fix) is reported only with
+    the rule's `report-noise` option, which these tests use as a finding that stays."""
+    (folder / ".nbfix.toml").write_text("[rules.missing-repr]\nreport-noise = true\n")
+
+
 def nbfix(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k != "CI"} if env is None else env
     return subprocess.run([nbfix_executable(), *args], cwd=cwd, capture_output=True, text=True, env=environment)
@@ -52,6 +58,7 @@ def nbfix(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Complete
 
 
 def test_json_carries_everything_a_dashboard_needs(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "src/machine.cpp")
     result = nbfix("check", "--output-format", "json", cwd=tmp_path)
     assert result.returncode == 1
@@ -68,12 +75,14 @@ def test_json_carries_everything_a_dashboard_needs(tmp_path):
 
 
 def test_json_lines_is_one_object_per_finding(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "machine.cpp")
     lines = nbfix("check", "--output-format", "json-lines", cwd=tmp_path).stdout.splitlines()
     assert len(lines) == 4 and all(json.loads(line)["path"] == "machine.cpp" for line in lines)
 
 
 def test_github_annotations_by_priority_and_summary(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "machine.cpp")
     out = nbfix("check", "--output-format", "github", cwd=tmp_path).stdout.splitlines()
     assert out[0].startswith("::error file=machine.cpp,line=10,col=5,") and "title=NB102 missing-repr::NB102 " in out[0]
@@ -82,6 +91,7 @@ def test_github_annotations_by_priority_and_summary(tmp_path):
 
 
 def test_concise_and_output_file(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "machine.cpp")
     result = nbfix("check", "--output-format", "concise", "-o", "report.txt", cwd=tmp_path)
     assert result.returncode == 1 and result.stdout == ""
@@ -104,6 +114,7 @@ def sarif_schema() -> dict:
 
 
 def test_sarif_validates_against_the_official_schema(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "src/machine.cpp")
     log = json.loads(nbfix("check", "--output-format", "sarif", cwd=tmp_path).stdout)
     jsonschema.validate(log, sarif_schema())
@@ -134,6 +145,7 @@ def test_sarif_fingerprints_are_stable_when_lines_move(tmp_path):
 
 
 def test_statistics_counts_per_rule(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "a.cpp")
     write(tmp_path, "b.cpp")
     out = nbfix("check", "--statistics", cwd=tmp_path).stdout.splitlines()
@@ -143,6 +155,7 @@ def test_statistics_counts_per_rule(tmp_path):
 
 
 def test_apply_show_fixes_and_json_remaining(tmp_path):
+    report_noise(tmp_path)
     write(tmp_path, "machine.cpp")
     result = nbfix("apply", "--show-fixes", "--output-format", "json", cwd=tmp_path)
     assert result.returncode == 1

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from nbfix.casters import available_includes
+from nbfix.declarations import short_name
 from nbfix.edits import append_to_class, indent_unit
-from nbfix.model import Binding, Dialect, node_text
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.model import FIELD_METHODS, Binding, BindingModel, ClassBinding, Dialect, node_text
+from nbfix.patterns import LazyPattern
+from nbfix.rule import Context, Finding, Option, Priority, Rule, Safety
 
 READABLE = frozenset({
     "def_ro", "def_rw", "def_prop_ro", "def_prop_rw",
@@ -61,6 +64,11 @@ class MissingRepr(Rule):
     fix_safety = Safety.SAFE
     summary = "Class binding without __repr__ (Python shows <mod.T object at 0x...>)"
     needles = (b"class_",)
+    options = {
+        "report-noise": Option(
+            False, "also report classes with nothing nbfix can put in a __repr__ (findings without a fix)"
+        ),
+    }
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
@@ -69,40 +77,124 @@ class MissingRepr(Rule):
             if id(cls) in seen or cls.kind != "class" or not cls.creates or model.has_repr(cls):
                 continue
             seen.add(id(cls))
-            if model.project.is_exception(cls.short_type):
-                continue
+            if model.project.is_exception(cls.short_type) or bound_bases(model, cls):
+                continue  # exceptions print their message; a subclass inherits its base's __repr__
             bindings = model.bindings_of(cls)
-            fields = [
-                b.python_name for b in bindings
-                if b.method in READABLE and b.python_name and not b.python_name.startswith("_")
-            ]
             message = f'class "{cls.python_name}" has no __repr__: Python shows <{cls.python_name} object at 0x...>'
             unit = indent_unit(ctx.content)
+            delegate = string_member(model, bindings)
+            if delegate is not None:
+                lines = repr_lines(model.dialect, delegate_repr(model.dialect, delegate), unit)
+                yield self.finding(cls.node, message, self.fix(
+                    f'Add a __repr__ delegating to "{delegate}"', append_to_class(ctx.content, cls, lines)
+                ))
+                continue
+            fields = [b.python_name for b in bindings if shows_safely(model, cls, b)]
             if fields:
-                lines = repr_lines(model.dialect, field_repr(model.dialect, fields, unit), None, unit)
-                edit = append_to_class(ctx.content, cls, lines)
-                yield self.finding(cls.node, message, self.fix("Add a __repr__ showing the fields", edit))
+                lines = repr_lines(model.dialect, field_repr(model.dialect, fields, unit), unit)
+                yield self.finding(cls.node, message, self.fix(
+                    "Add a __repr__ showing the fields", append_to_class(ctx.content, cls, lines)
+                ))
                 continue
-            delegate = string_member(bindings)
-            if delegate is None:
-                yield self.finding(cls.node, message + "; bind one that shows the object's state")
-                continue
-            edits = [append_to_class(ctx.content, cls, repr_lines(model.dialect, None, node_text(delegate.callables[0].node), unit))]
-            if model.dialect.name == "nanobind":
-                include = ctx.ensure_includes(["nanobind/stl/string.h"], "nanobind")
-                edits += [include] if include is not None else []
-            yield self.finding(cls.node, message, self.fix(f'Add a __repr__ delegating to "{delegate.python_name}"', *edits))
+            yield self.finding(cls.node, message + "; bind one that shows the object's state", noise=True)
 
 
-def string_member(bindings: list[Binding]) -> Binding | None:
+_HOLDERS = LazyPattern(r"\b(?:shared_ptr|unique_ptr|intrusive_ptr|ref|Ref|holder)\b|_ptr\b")
+# Field types whose Python repr is cheap and cannot fail: no caster header needed.
+_SCALARS = LazyPattern(
+    r"^(?:(?:un)?signed |long |short )*(?:bool|char|int|long|short|unsigned|float|double|size_t|ssize_t|"
+    r"ptrdiff_t|u?int(?:8|16|32|64)_t|Py_ssize_t)$"
+)
+_CONTAINERS = LazyPattern(
+    r"\b(?:vector|map|unordered_map|set|unordered_set|multimap|multiset|list|deque|array|span|valarray|"
+    r"ndarray|Tensor|Eigen|Matrix)\b|\[\]$"
+)
+_STRINGS = frozenset({"std::string", "std::string_view"})
+
+
+def bound_bases(model: BindingModel, cls: ClassBinding) -> list[str]:
+    """The bases a class binding names (`class_<D, B>`), without holders and trampolines."""
+    return [
+        t for t in cls.extra_types
+        if not _HOLDERS.search(t) and not model.project.derives_from(short_name(t), cls.short_type)
+    ]
+
+
+def string_member(model: BindingModel, bindings: list[Binding]) -> str | None:
+    """The Python name of a bound `__str__`, or of a `to_string`-like method that takes no
+    argument: what a delegating `__repr__` can call."""
     for binding in bindings:
         target = binding.callable
-        if target is None or binding.method != "def" or target.kind not in ("member_pointer", "lambda"):
+        if target is None or binding.method != "def" or not binding.python_name:
             continue
+        if binding.python_name == "__str__":
+            return "__str__"
         member = (target.name or "").rpartition("::")[2]
-        if binding.python_name in STRING_MEMBERS or member in STRING_MEMBERS:
-            return binding
+        if binding.python_name not in STRING_MEMBERS and member not in STRING_MEMBERS:
+            continue
+        if target.kind == "lambda" and len(target.params) == 1:
+            return binding.python_name
+        if target.kind == "member_pointer" and target.scope:
+            signatures = model.project.method_signatures(target.scope, short_name(target.name or ""))
+            if signatures and all(not s.params for s in signatures):
+                return binding.python_name
     return None
+
+
+def shows_safely(model: BindingModel, cls: ClassBinding, binding: Binding) -> bool:
+    """Can a `__repr__` read this attribute without raising? A field (`def_ro`/`def_rw`, or a
+    property whose lambda getter only reads one) whose type converts for sure: a scalar, a string
+    with its caster, or a type the project binds; not a whole container."""
+    if binding.method not in READABLE or not binding.python_name or binding.python_name.startswith("_"):
+        return False
+    target = binding.callable
+    if target is None:
+        return False
+    if binding.method in FIELD_METHODS and target.kind == "member_pointer" and target.scope and target.name:
+        field = short_name(target.name)
+        scope = target.scope
+    elif target.kind == "lambda" and target.body is not None and target.params and target.params[0].name:
+        field = plain_field_read(target.body, target.params[0].name)
+        scope = cls.short_type
+    else:
+        return False  # a getter function may throw (state not ready yet)
+    field_type = model.project.field_type(scope, field) if field else None
+    return field_type is not None and converts(model, field_type)
+
+
+def converts(model: BindingModel, field_type: str) -> bool:
+    text = " ".join(field_type.replace("const ", " ").split())
+    if "*" in text or "&" in text or _CONTAINERS.search(text):
+        return False
+    if _SCALARS.match(text):
+        return True
+    if text in _STRINGS:
+        return model.dialect.name != "nanobind" or bool(
+            {"nanobind/stl/string.h", "nanobind/stl/string_view.h"} & available_includes(model)
+        )
+    return short_name(text) in model.project.bound_short_names()[0]
+
+
+def plain_field_read(body, self_name: str) -> str | None:
+    """`{ return self.x; }` / `{ return self->x; }`: the field it reads, else None."""
+    statements = [c for c in body.named_children if c.type != "comment"]
+    if len(statements) != 1 or statements[0].type != "return_statement":
+        return None
+    value = next((c for c in statements[0].named_children if c.type != "comment"), None)
+    if value is None or value.type != "field_expression":
+        return None
+    obj, field = value.child_by_field_name("argument"), value.child_by_field_name("field")
+    if obj is None or field is None or obj.type != "identifier" or node_text(obj) != self_name:
+        return None
+    return node_text(field)
+
+
+def delegate_repr(dialect: Dialect, member: str) -> list[str]:
+    """The lambda body of a `__repr__` that returns what `str(self)` or `self.member()` gives."""
+    ns = dialect.prefix
+    if member == "__str__":
+        return [f"return {ns}str(self);"]
+    return [f'return {ns}str(self.attr("{member}")());']
 
 
 def field_repr(dialect: Dialect, fields: list[str], unit: str) -> list[str]:
@@ -123,8 +215,6 @@ def field_repr(dialect: Dialect, fields: list[str], unit: str) -> list[str]:
     return [*lines, f"{head}.format({arguments});"]
 
 
-def repr_lines(dialect: Dialect, body: list[str] | None, delegate: str | None, unit: str) -> list[str]:
+def repr_lines(dialect: Dialect, body: list[str], unit: str) -> list[str]:
     """`def("__repr__", ...)` as lines without the leading `.`, indented from column 0."""
-    if body is None:
-        return [f'def("__repr__", {delegate})']
     return [f'def("__repr__", []({dialect.prefix}handle self) {{', *(unit + line for line in body), "})"]

@@ -63,7 +63,7 @@ class MissingStlCaster(Rule):
         present = available_includes(model)
         if unseen_binding_headers(model, present):
             return  # a binding helper header nbfix was not given may bring any caster
-        opaque = opaque_types(model.text) | set(model.project.bound_types)
+        opaque = opaque_types(model.text) | model.project.bound_short_names()[1]
         reported: set[str] = set()
         for binding in model.bindings:
             needed = needed_headers(model.exchanged_types(binding), model.dialect.name, opaque)

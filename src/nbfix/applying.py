@@ -53,7 +53,8 @@ class Report:
         self.exit_non_zero_on_fix = exit_non_zero_on_fix
         self.show_fixes = show_fixes
 
-    def close(self, output, errors: list[str], remaining: int, written: int, fixed: int, fixes=None) -> int:
+    def close(self, output, errors: list[str], remaining: int, written: int, fixed: int, fixes=None,
+              hidden: dict[str, int] | None = None) -> int:
         """Print what was fixed and what remains (`output` renders it, given the summary line),
         the errors, and return the exit code."""
         from nbfix.report import plural
@@ -62,6 +63,10 @@ class Report:
         if self.show_fixes and fixes is not None:
             commands.emit(fixes, None)
         commands.emit(output(summary), self.output_file)
+        if hidden and self.fmt in ("text", "concise") and not self.statistics:
+            from nbfix.output import hidden_note
+
+            sys.stdout.write(hidden_note(hidden))
         if self.fmt not in ("text", "github") or self.statistics:
             print(summary, file=sys.stderr)
         commands.print_errors(errors)
@@ -116,7 +121,7 @@ def finish(result, report: Report) -> int:
         return render(report.fmt, result.files, unsafe, summary)
 
     fixes = fixes_applied(result.files) if report.show_fixes else None
-    return report.close(output, result.errors, result.remaining, written, fixed, fixes)
+    return report.close(output, result.errors, result.remaining, written, fixed, fixes, result.hidden)
 
 
 def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> int:
@@ -164,4 +169,5 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
         lines.close(summary)
         return output
 
-    return report.close(rendered, result.errors + write_errors, result.remaining, written, fixed, fixes)
+    return report.close(rendered, result.errors + write_errors, result.remaining, written, fixed, fixes,
+                        result.hidden)

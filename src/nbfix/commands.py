@@ -171,6 +171,10 @@ def check(
             result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=False,
                                progress=progress, consume=report.add)
             report.close()
+            if fmt in ("text", "concise") and not statistics:
+                from nbfix.output import hidden_note
+
+                output.write(hidden_note(result.hidden))
         else:
             from nbfix.output import render
 

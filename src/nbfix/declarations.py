@@ -266,6 +266,16 @@ class IndexQueries:
                 return decl.methods[member]
         return None
 
+    def bound_short_names(self) -> tuple[set[str], set[str]]:
+        """(short names of every bound type, the bound `std::` types as written), computed once
+        per index state (`merge` forgets them)."""
+        memo = self.__dict__.get("_bound")
+        if memo is None:
+            names = list(self.bound_types)
+            memo = ({short_name(n) for n in names}, {n for n in names if n.startswith("std::")})
+            self.__dict__["_bound"] = memo
+        return memo
+
     def is_static_method(self, scope: str, member: str) -> bool:
         return any(member in decl.static_methods for decl in self.lineage(scope))
 
@@ -344,12 +354,12 @@ class ProjectIndex(Fields, IndexQueries):
         self.enums: dict[str, bool] = {}  # enum (short name) -> is scoped (enum class)
         self.templated_functions: set[str] = set()  # free function templates (short names)
         self.extension_modules: set[str] = set()  # NB_MODULE/PYBIND11_MODULE names
-        self.bound_types: set[str] = set()  # std:: types some file binds as a class or opaque type
+        self.bound_types: set[str] = set()  # types some file binds (class_, enum_, opaque), squashed
         self._exceptions: dict[str, bool] = {}  # memo
         self._signatures: Shared = {}  # see `_shared`
 
     def __getstate__(self) -> dict:  # the two tables above are rebuilt where needed, never sent
-        return {k: v for k, v in self.__dict__.items() if k not in ("_exceptions", "_signatures")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_exceptions", "_signatures", "_bound")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _exceptions={}, _signatures={})
@@ -377,6 +387,7 @@ class ProjectIndex(Fields, IndexQueries):
         for name, decl in other.classes.items():
             merge_class(self.classes.setdefault(name, ClassDecl(name)), decl, self._signatures)
         self._exceptions.clear()
+        self.__dict__.pop("_bound", None)
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
         self.enums.update(other.enums)

@@ -124,6 +124,8 @@ class Linter:
             for finding in candidates:
                 if _suppressed(finding, lines.line_of(finding.start), table):
                     continue
+                if finding.noise and options.get("report-noise"):
+                    finding = finding._replace(noise=False)
                 if finding.fix is not None and not getattr(rule, "edits_parse_errors", False):
                     if any(_touches(e, r) for e in finding.fix.edits for r in regions):
                         finding = finding._replace(fix=None)
@@ -179,7 +181,10 @@ class Linter:
             )
             return result
         final_lines = LineIndex(content)
-        result.remaining = [locate(f, final_lines) for f in found]
+        result.remaining = [locate(f, final_lines) for f in found if not f.noise]
+        for finding in found:
+            if finding.noise:
+                result.hidden[finding.code] = result.hidden.get(finding.code, 0) + 1
         result.fixed = [locate(f, LineIndex(before)) for f, before in applied]
         if content != source.content:
             result.new_content = content

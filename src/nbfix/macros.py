@@ -81,7 +81,7 @@ class MacroBody(Fields):
         fix = finding.fix
         if fix is not None:
             fix = self.map_fix(fix, edits_parse_errors)
-        return Finding(finding.code, finding.name, finding.priority, finding.message, start, end, fix)
+        return Finding(finding.code, finding.name, finding.priority, finding.message, start, end, fix, finding.noise)
 
     def map_fix(self, fix: Fix, edits_parse_errors: bool = False) -> Fix | None:
         """The fix in file offsets, or None when an edit leaves the body or touches a parse error

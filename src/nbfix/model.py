@@ -146,7 +146,7 @@ _MAY_DECLARE_OWNER = LazyPattern(rb"class_|enum_|exception|module|def_|\bauto\b"
 _WS = LazyPattern(r"\s+")
 _STRING_MAKERS = frozenset({"std::string", "std::to_string", "std::format", "fmt::format"})
 _STRING_STREAMS = frozenset({"stringstream", "ostringstream", "basic_stringstream", "basic_ostringstream"})
-_CLASS_OF_STD = LazyPattern(r"\bclass_\s*(<)\s*(?=(?:::)?std::)")
+_BOUND_TYPE = LazyPattern(r"\b(?:class_|enum_)\s*(<)")
 _KEEP_ALIVE = LazyPattern(r"^keep_alive<(\d+),(\d+)>\(\)$")
 
 
@@ -1009,17 +1009,17 @@ def registered_exceptions(content: bytes) -> set[str]:
     return names
 
 
-def bound_std_types(content: bytes) -> set[str]:
-    """`std::` types this file binds as a Python class (`class_<std::filesystem::path>`) or as an
-    opaque container: no file of the project may add a type caster for them (nanobind refuses to
-    compile a caster for a bound type, and elsewhere it silently takes over its conversions)."""
-    if b"std::" not in content:
+def bound_types(content: bytes) -> set[str]:
+    """The C++ types this file binds: `class_<T>`, `enum_<T>`, opaque containers (squashed).
+    No file of the project may add a type caster for a bound `std::` type (nanobind refuses to
+    compile one, and elsewhere it silently takes over its conversions); a bound type converts."""
+    if b"class_" not in content and b"enum_" not in content and b"OPAQUE" not in content and b"bind_" not in content:
         return set()
     text = content.decode("utf-8", "replace")
     found = opaque_types(text) if b"OPAQUE" in content or b"bind_" in content else set()
-    for hit in _CLASS_OF_STD.finditer(text):
+    for hit in _BOUND_TYPE.finditer(text):
         found.add(first_template_argument(text, hit.start(1)))
-    return {t.lstrip(":") for t in found if t.lstrip(":").startswith("std::")}
+    return {t.lstrip(":") for t in found if t}
 
 
 def extension_modules(content: bytes) -> set[str]:
@@ -1042,7 +1042,7 @@ def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     facts = ProjectIndex()
     facts.registered_exceptions = registered_exceptions(content)
     facts.extension_modules = extension_modules(content)
-    facts.bound_types = bound_std_types(content)
+    facts.bound_types = bound_types(content)
     if b"__repr__" in content:
         facts.reprs = repr_classes(tree, content)
     return facts

@@ -122,6 +122,20 @@ class LineReport:
         return "\n".join(out) + "\n"
 
 
+def hidden_note(hidden: dict[str, int]) -> str:
+    """One line after the findings: how many findings with nothing to act on were not shown,
+    and how to see them ("" when none were)."""
+    if not hidden:
+        return ""
+    codes = sorted(hidden)
+    counts = ", ".join(f"{code}: {hidden[code]}" for code in codes)
+    return (
+        f"{plural(sum(hidden.values()), 'finding')} with nothing to act on not shown ({counts}); "
+        f"to see them, set `report-noise = true` under [tool.nbfix.rules.{codes[0]}]"
+        + (" (and the other rules')" if len(codes) > 1 else "") + ".\n"
+    )
+
+
 def _line_report(fmt: str, files: list[FileResult], unsafe_fixes: bool, statistics: bool = False,
                  summary: str | None = None) -> str:
     report = LineReport(fmt, unsafe_fixes, statistics)

@@ -20,7 +20,7 @@ class Located(NamedTuple):
 
 
 class FileResult(Fields):
-    __slots__ = _fields = ("source", "remaining", "fixed", "new_content", "passes", "error")
+    __slots__ = _fields = ("source", "remaining", "fixed", "new_content", "passes", "error", "hidden")
 
     def __init__(
         self,
@@ -30,6 +30,7 @@ class FileResult(Fields):
         new_content: bytes | None = None,  # set when fixes changed the file
         passes: list[tuple[Edit, ...]] | None = None,  # the edits applied, pass by pass
         error: str | None = None,
+        hidden: dict[str, int] | None = None,  # rule code -> findings with nothing to act on, not shown
     ) -> None:
         self.source = source
         self.remaining = [] if remaining is None else remaining
@@ -37,6 +38,7 @@ class FileResult(Fields):
         self.new_content = new_content
         self.passes = [] if passes is None else passes
         self.error = error
+        self.hidden = {} if hidden is None else hidden
 
     @property
     def changed(self) -> bool:

@@ -88,6 +88,9 @@ class Finding(NamedTuple):
     start: int  # byte offsets into the file content
     end: int
     fix: Fix | None = None
+    # Nothing to act on (no fix, no concrete advice): hidden, and counted, unless the rule's
+    # `report-noise` option is on.
+    noise: bool = False
 
 
 class Option(NamedTuple):
@@ -178,8 +181,8 @@ class Rule:
 
         return inspect.cleandoc(cls.__doc__ or "")
 
-    def finding(self, node: "Node", message: str, fix: Fix | None = None) -> Finding:
-        return Finding(self.code, self.name, self.priority, message, node.start_byte, node.end_byte, fix)
+    def finding(self, node: "Node", message: str, fix: Fix | None = None, noise: bool = False) -> Finding:
+        return Finding(self.code, self.name, self.priority, message, node.start_byte, node.end_byte, fix, noise)
 
     def fix(self, title: str, *edits: Edit, safety: Safety | None = None) -> Fix:
         return Fix(tuple(sorted(edits)), safety or self.fix_safety, title)

@@ -25,6 +25,7 @@ class RunResult:
         self.errors = [] if errors is None else errors  # one line each; any error makes the exit code 2
         self.python_moves = False  # fixes moved names: C++ and Python files are written together or not at all
         self.consumed = 0  # findings in the results handed to `run(consume=...)` instead of `files`
+        self.hidden: dict[str, int] = {}  # rule code -> findings with nothing to act on, not shown
 
     @property
     def remaining(self) -> int:
@@ -117,6 +118,8 @@ def run(
         if file_result.error:
             result.errors.append(f"{file_result.source.display}: {file_result.error}")
         moves += [m for item in file_result.fixed if item.finding.fix for m in item.finding.fix.python_moves]
+        for code, count in file_result.hidden.items():
+            result.hidden[code] = result.hidden.get(code, 0) + count
         if consume is None:
             result.files.append(file_result)
         else:
@@ -289,7 +292,7 @@ def _without_edits(item: Located) -> Located:
     return item._replace(finding=finding)
 
 
-_RESULT_FIELDS = ("remaining", "fixed", "new_content", "passes", "error")
+_RESULT_FIELDS = ("remaining", "fixed", "new_content", "passes", "error", "hidden")
 
 
 class _InMemory:
