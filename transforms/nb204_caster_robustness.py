@@ -27,21 +27,39 @@ _CASTERS = shared_nodes(
 )
 _CALLS = frozenset({"call_expression", "new_expression", "throw_statement"})
 _NULLABLE = ("optional", "*", "shared_ptr", "unique_ptr", "nullptr_t", "variant")
+# Calls that cannot raise a C++ exception: nanobind's noexcept helpers and handle methods, the
+# protocol of inner casters, and container growth (which throws only when memory runs out).
+# Anything named `Py*`/`_Py*` is the C API, which reports errors, never throws.
+_CANNOT_THROW = frozenset({
+    "isinstance", "hasattr", "borrow", "steal", "ptr", "is_none", "is_valid", "is_type", "inc_ref",
+    "dec_ref", "release", "seq_get", "seq_get_with_size", "flags_for_local_caster", "from_python",
+    "load", "can_cast", "move", "forward", "addressof", "size", "empty", "data", "begin", "end",
+    "clear", "reserve", "push_back", "emplace_back", "resize", "max", "min", "lowest", "epsilon",
+})
+# How an author raises on purpose: a caster without noexcept that does so lets it escape knowingly.
+_RAISES = frozenset({"raise_python_error", "raise", "raise_type_error", "raise_from"})
+_LAMBDA = "lambda_expression"
 
 
 class CasterRobustness(Rule):
     """
     ## What it finds
     A `type_caster` specialisation whose `from_python` (pybind11: `load`) can throw: it calls
-    something outside a `try`. Also a `from_cpp` (pybind11: `cast`) that returns `none()` for a
-    type that is not optional or a pointer.
+    something outside a `try` that may raise (the C API, nanobind's noexcept helpers, inner
+    casters and container growth do not; calls inside a lambda it stores do not run there). A
+    caster without `noexcept` that raises on purpose (`throw`, `raise_python_error()`) is left
+    alone: its author chose to stop overload resolution. Also a nanobind `from_cpp` that throws,
+    and a `from_cpp` (pybind11: `cast`) that returns `none()` for a type that is not optional or a
+    pointer.
 
     ## Why it matters
     `from_python` reports failure by returning `false`, so that the next overload is tried. An
     exception thrown there instead escapes as `RuntimeError` and stops overload resolution: the
     overload that would have accepted the argument is never tried. If the function is marked
-    `noexcept`, the exception calls `std::terminate` and the process aborts. A `from_cpp` that
-    returns `None` for a value it should convert makes Python silently receive `None`.
+    `noexcept`, the exception calls `std::terminate` and the process aborts. `from_cpp` must not
+    throw either: the STL casters that convert elements (`std::vector<T>`, `std::optional<T>`) call
+    it from `noexcept` code, so the exception aborts the process. A `from_cpp` that returns `None`
+    for a value it should convert makes Python silently receive `None`.
 
     ## Example
     ```cpp
@@ -65,8 +83,9 @@ class CasterRobustness(Rule):
 
     ## Fix safety
     Safe for `from_python`/`load`: a conversion that threw now reports "not convertible", which is
-    what the protocol asks for; conversions that succeeded are unchanged. `from_cpp` returning
-    `None` is only reported: whether `None` is right depends on the type.
+    what the protocol asks for; conversions that succeeded are unchanged. A throwing `from_cpp` is only
+    reported (which Python error to set is the author's call), and so is one returning `None`:
+    whether `None` is right depends on the type.
     """
 
     code = "NB204"
@@ -93,6 +112,15 @@ class CasterRobustness(Rule):
                     finding = self.check_from_python(ctx, function, method, target)
                     if finding is not None:
                         yield finding
+                elif method == "from_cpp" and (raised := deliberate_raises(function)):
+                    yield self.finding(
+                        raised[0],
+                        f"from_cpp of type_caster<{target}> throws here: "
+                        + ("std::terminate (it is noexcept)" if is_noexcept(function) else
+                           "std::terminate whenever the value is converted inside a std::vector, "
+                           "std::optional or any other caster, whose from_cpp is noexcept")
+                        + "; set a Python error and return an empty handle() instead",
+                    )
                 elif method in ("from_cpp", "cast") and not any(n in target for n in _NULLABLE):
                     returns_none = [
                         r for r in descendants(function, {"return_statement"})
@@ -109,11 +137,13 @@ class CasterRobustness(Rule):
         body = function.child_by_field_name("body")
         if body is None:
             return None
-        risky = [c for c in descendants(body, _CALLS) if not inside_try(c, body)]
+        noexcept = is_noexcept(function)
+        if not noexcept and deliberate_raises(function):
+            return None
+        risky = [c for c in reached(body, _CALLS) if not cannot_throw(c)]
         if not risky:
             return None
         declarator = function.child_by_field_name("declarator")
-        noexcept = any(c.type == "noexcept" for c in declarator.children) if declarator is not None else False
         consequence = "std::terminate (noexcept)" if noexcept else "an escaping exception that stops overload resolution"
         edits = [wrap_in_try(ctx.content, function, body)]
         if not noexcept and declarator is not None:
@@ -124,6 +154,53 @@ class CasterRobustness(Rule):
             f"{consequence} instead of returning false",
             self.fix("Return false on any exception and mark noexcept", *edits),
         )
+
+
+def reached(body: Node, types: frozenset[str]) -> list[Node]:
+    """Nodes of these types that run when `body` runs outside a `try`: not in a nested lambda."""
+    found = []
+    for node in descendants(body, types):
+        current = node.parent
+        while current is not None and current != body and current.type != _LAMBDA:
+            current = current.parent
+        if current == body and not inside_try(node, body):
+            found.append(node)
+    return found
+
+
+def callee(call: Node) -> str:
+    """The called name without qualifiers or template arguments: `nb::detail::seq_get` -> `seq_get`."""
+    function = call.child_by_field_name("function")
+    if function is None:
+        return ""
+    if function.type == "field_expression":
+        function = function.child_by_field_name("field") or function
+    text = code_text(function)
+    return text.split("<", 1)[0].rsplit("::", 1)[-1].rsplit(".", 1)[-1].rsplit("->", 1)[-1]
+
+
+def cannot_throw(node: Node) -> bool:
+    if node.type != "call_expression":
+        return False
+    name = callee(node)
+    return name.startswith(("Py", "_Py")) or name in _CANNOT_THROW or name.startswith("operator")
+
+
+def deliberate_raises(function: Node) -> list[Node]:
+    body = function.child_by_field_name("body")
+    if body is None:
+        return []
+    return [
+        n for n in reached(body, _CALLS)
+        if n.type == "throw_statement" or (n.type == "call_expression" and callee(n) in _RAISES)
+    ]
+
+
+def is_noexcept(function: Node) -> bool:
+    declarator = function.child_by_field_name("declarator")
+    while declarator is not None and declarator.type != "function_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    return declarator is not None and any(c.type == "noexcept" for c in declarator.children)
 
 
 def function_name(function: Node) -> str | None:
