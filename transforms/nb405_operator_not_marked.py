@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import re
+
+from nbfix.declarations import short_name
 from nbfix.edits import add_argument
+from nbfix.model import Binding, BindingModel
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 _ARITHMETIC = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
@@ -17,11 +21,26 @@ BINARY_DUNDERS = frozenset(
 )
 
 
+_EQUALITY = frozenset({"__eq__", "__ne__"})
+_SCALAR = re.compile(
+    r"^(?:(?:un)?signed |long |short )*(?:bool|char|int|long|short|unsigned|float|double|size_t|ssize_t|"
+    r"ptrdiff_t|u?int(?:8|16|32|64)_t|Py_ssize_t)$"
+)
+# Python wrappers that accept every operand (pybind11: None included).
+_ANYTHING = frozenset({"object", "handle", "any"})
+
+
 class OperatorNotMarked(Rule):
     """
     ## What it finds
     A hand-written binary operator binding (`.def("__add__", ...)`, `__eq__`, `__lt__`, the
-    reflected `__radd__` and in-place `__iadd__` forms, ...) without `is_operator()`.
+    reflected `__radd__` and in-place `__iadd__` forms, ...) without `is_operator()`, when an
+    operand can actually fail to convert: always for `==`/`!=` (nanobind converts None to no
+    parameter type, not even `nb::object`; pybind11's `py::object` takes it), and for the others
+    when the operand is a bound class or a scalar. An operand
+    that takes nearly anything (`nb::object`, a variant, an alias nbfix cannot see through, a class
+    that converts implicitly from any object) raises in the body, where `is_operator()` changes
+    nothing: not reported.
 
     ## Why it matters
     When the other operand's type does not match, an operator must return `NotImplemented` so
@@ -61,6 +80,8 @@ class OperatorNotMarked(Rule):
                 continue
             if binding.method != "def" or binding.callable is None:
                 continue
+            if not can_mismatch(model, binding):
+                continue
             arguments = binding.call.child_by_field_name("arguments")
             edits = add_argument(ctx.content, arguments, f"{model.dialect.prefix}is_operator()")
             yield self.finding(
@@ -69,3 +90,33 @@ class OperatorNotMarked(Rule):
                 "TypeError instead of returning NotImplemented, so the reflected operation is never tried",
                 self.fix("Add is_operator()", *edits),
             )
+
+
+def other_operand(model: BindingModel, binding: Binding) -> str | None:
+    """The C++ type of the operand that is not `self`, when visible."""
+    target = binding.callable
+    if target.kind == "lambda":
+        return target.params[1].type if len(target.params) == 2 else None
+    signatures = model.signatures(target)
+    if not signatures or len(signatures) != 1:
+        return None
+    params = signatures[0].params
+    wanted = 1 if target.kind == "member_pointer" and target.scope in model.project.classes else 2
+    return params[-1] if len(params) == wanted else None
+
+
+def can_mismatch(model: BindingModel, binding: Binding) -> bool:
+    """Can an operand fail to convert, so that is_operator() changes what happens? `None` fails
+    every operand type (nanobind: wrappers too), so `==` and `!=` always can; the others only when
+    the operand is visibly narrow: a bound class or a scalar (a variant, an alias or a class that
+    converts implicitly from any object takes nearly everything, and raises in the body)."""
+    operand = other_operand(model, binding)
+    if operand is None:
+        return binding.python_name in _EQUALITY
+    core = " ".join(operand.replace("&", " ").replace("*", " ").split()).removeprefix("const ").removesuffix(" const")
+    if binding.python_name in _EQUALITY:
+        # nanobind rejects None even for `nb::object`; pybind11's wrappers take it.
+        return model.dialect.name == "nanobind" or model.dialect.strip(core) not in _ANYTHING
+    if "<" in core:
+        return False
+    return bool(_SCALAR.match(core)) or short_name(core) in model.project.bound_short_names()[0]
