@@ -18,6 +18,7 @@ _BLOCKS = shared_nodes(
     "nb103.blocks", "(compound_statement) @block", ("compound_statement",), lambda node: [{"block": [node]}]
 )
 _GROWTH = {"push_back", "emplace_back"}
+_MORE = {"insert", "emplace", "resize", "append_range", "insert_range"}
 # Member calls that leave the size alone; any other use of the vector in the loop is not counted.
 _READS = {"back", "front", "size", "empty", "data", "capacity", "at"}
 _JUMPS = frozenset({"break_statement", "continue_statement", "return_statement", "goto_statement", "throw_statement"})
@@ -82,7 +83,7 @@ class VectorReserve(Rule):
                 loop = first_use(name, statements[index + 1:])
                 if loop is None or loop.type not in ("for_range_loop", "for_statement"):
                     continue
-                if not grows_once(name, loop):
+                if not grows_once(name, loop) or grown_later(name, statements[statements.index(loop) + 1:]):
                     continue
                 count = trip_count(model, loop)
                 if count is None:
@@ -138,6 +139,16 @@ def growth_call(statement: Node, name: str) -> bool:
     target = function.child_by_field_name("argument")
     method = node_text(function.child_by_field_name("field"))
     return target is not None and target.type == "identifier" and node_text(target) == name and method in _GROWTH
+
+
+def grown_later(name: str, statements: list[Node]) -> bool:
+    """Does the vector grow again after the loop? Then the loop's count is not its final size."""
+    for statement in statements:
+        for use in mentions(statement, name):
+            field = use.parent
+            if field.type == "field_expression" and node_text(field.child_by_field_name("field")) in _GROWTH | _MORE:
+                return True
+    return False
 
 
 def grows_once(name: str, loop: Node) -> bool:
