@@ -330,7 +330,7 @@ class Param(NamedTuple):
 class BoundCallable(Fields):
     """What a binding calls: a member pointer, a function, a lambda, an `init<...>`..."""
 
-    __slots__ = _fields = ("kind", "node", "name", "scope", "params", "declared_return", "body")
+    __slots__ = _fields = ("kind", "node", "name", "scope", "params", "declared_return", "body", "picked")
 
     def __init__(
         self,
@@ -341,6 +341,7 @@ class BoundCallable(Fields):
         params: list[Param] | None = None,
         declared_return: str | None = None,  # a lambda's trailing return type or a cast's return type
         body: Node | None = None,
+        picked: tuple[str, ...] | None = None,  # the parameter types an `overload_cast<...>` names
     ) -> None:
         self.kind = kind
         self.node = node
@@ -349,6 +350,7 @@ class BoundCallable(Fields):
         self.params = [] if params is None else params
         self.declared_return = declared_return
         self.body = body
+        self.picked = picked
 
 
 class Extra(NamedTuple):
@@ -477,7 +479,14 @@ class BindingModel(Fields):
         return {c.short_type for c in self.classes_with("__repr__")}
 
     def signatures(self, target: BoundCallable) -> Sequence[Signature] | None:
-        """The declared overloads of a member pointer or function, from the project index."""
+        """The declared overloads of a member pointer or function, from the project index; only
+        those an `overload_cast<...>` picks, when it names parameter types."""
+        found = self._declared_overloads(target)
+        if found is None or target.picked is None:
+            return found
+        return [s for s in found if same_parameters(target.picked, s.params)] or None
+
+    def _declared_overloads(self, target: BoundCallable) -> Sequence[Signature] | None:
         if target.kind == "member_pointer" and target.scope and target.name:
             member = self.project.method_signatures(target.scope, declarations.short_name(target.name))
             if member is not None or target.scope in self.project.classes:
@@ -553,9 +562,11 @@ class BindingModel(Fields):
                 types.extend(self.deduced_returns(target))
             if target.kind == "lambda" or target.declared_return:
                 continue
-            for signature in self.signatures(target) or []:
-                types.append(signature.returns)
-                types.extend(signature.params)
+            # Overloads nbfix cannot tell apart (or same-named functions of other namespaces,
+            # which the index does not separate): only the types every one of them exchanges.
+            per_overload = [[s.returns, *s.params] for s in self.signatures(target) or []]
+            if per_overload:
+                types.extend(t for t in per_overload[0] if all(t in other for other in per_overload[1:]))
         return types
 
     def returns_into_self(self, binding: Binding) -> bool:
@@ -955,9 +966,17 @@ def cast_callable(node: Node, builder: _Builder) -> BoundCallable:
     if function_text.startswith("static_cast<"):
         # The return type is what precedes the first parenthesis of the function type.
         declared = function_text.removeprefix("static_cast<").partition("(")[0] or None
+    named = tuple(p.type for p in template_params(node.child_by_field_name("function"))) if not declared else None
     return BoundCallable(
-        picked.kind, node, name=picked.name, scope=picked.scope, declared_return=declared
+        picked.kind, node, name=picked.name, scope=picked.scope, declared_return=declared, picked=named
     )
+
+
+def same_parameters(picked: Sequence[str], declared: Sequence[str]) -> bool:
+    """Do an `overload_cast`'s types name these declared parameters (qualifiers aside)?"""
+    def core(text: str) -> str:
+        return declarations.short_name(text.replace("&", " ").replace("*", " ").replace("const ", " "))
+    return len(picked) == len(declared) and all(core(a) == core(b) for a, b in zip(picked, declared))
 
 
 def template_params(node: Node) -> list[Param]:
