@@ -10,7 +10,10 @@ from nbfix.model import Binding, BindingModel, code_text, node_text
 from nbfix.parsing import descendants
 from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
 
-DEFAULT_FUNCTIONS = ["execute", "run", "compile", "synchronize", "wait", "join"]
+DEFAULT_FUNCTIONS = [
+    "execute", "run", "compile", "synchronize", "wait", "wait_for", "wait_until", "join", "barrier", "sleep",
+    "sleep_for", "sleep_until",
+]
 # Python object wrappers: touching them, or destroying a by-value one, needs the GIL.
 PYTHON_TYPES = frozenset({
     "object", "handle", "handle_t", "list", "dict", "tuple", "set", "frozenset", "iterable", "iterator",
@@ -24,14 +27,20 @@ class Decision(NamedTuple):
     edits: tuple[Edit, ...] = ()
     blocker: str | None = None  # why the GIL cannot be released (a suggestion)
     how: str = ""
+    noise: bool = False  # the blocker leaves nothing to act on: Python objects, or nbfix cannot see
+
+
+def cannot_tell(blocker: str) -> Decision:
+    return Decision(blocker=blocker, noise=True)
 
 
 class GilRelease(Rule):
     """
     ## What it finds
     A binding of a long-running call (by default `execute`, `run`, `compile`, `synchronize`,
-    `wait`, `join`, matched against the Python name and the C++ callee) that holds the GIL for the
-    whole call, so no other Python thread runs meanwhile.
+    `wait`, `join`, `barrier`, `sleep` and their `_for`/`_until` forms, matched against the Python
+    name and the C++ callee) that holds the GIL for the whole call, so no other Python thread runs
+    meanwhile.
 
     ## Why it matters
     While C++ computes with the GIL held, every other Python thread stops: progress bars freeze,
@@ -65,8 +74,14 @@ class GilRelease(Rule):
       only: just that statement runs in a released scope (`T out = [&] { gil_scoped_release
       release; return call(...); }();`, which keeps the variable's type and needs no default
       constructor). Safe: every name used there is declared with a C++ type.
-    - Anything else: a suggestion naming the parameter or expression that blocks it.
-    A binding that already releases the GIL is left alone: releasing twice is fatal (NB401).
+    - A long call nbfix cannot rewrite (inside a compound statement, a lambda with a declared
+      result, an existing `call_guard`): a suggestion saying what to do by hand.
+    - A call that needs Python objects, a body that makes no configured long call of its own, or
+      a declaration nbfix cannot see leave nothing to act on: noise, hidden unless the option
+      `report-noise` is set.
+    A binding that already releases the GIL is left alone: releasing twice is fatal (NB401). Some
+    projects use the GIL as the lock of their own shared C++ state: the message says to check that
+    before applying.
 
     Option `functions`: the long-running names (Python names or C++ callees).
     """
@@ -77,7 +92,10 @@ class GilRelease(Rule):
     fix_safety = Safety.SAFE
     summary = "Long-running call bound without releasing the GIL"
     needles = (b".def",)
-    options = {"functions": Option(DEFAULT_FUNCTIONS, "Names of long-running calls (Python or C++).")}
+    options = {
+        "functions": Option(DEFAULT_FUNCTIONS, "Names of long-running calls (Python or C++)."),
+        "report-noise": Option(False, "Also report long calls whose GIL cannot be released (nothing to act on)."),
+    }
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
@@ -96,11 +114,13 @@ class GilRelease(Rule):
                 yield self.finding(
                     binding.anchor,
                     f"{what} holds the GIL for a long call, and it cannot be released automatically: {decision.blocker}",
+                    noise=decision.noise,
                 )
             else:
                 yield self.finding(
                     binding.anchor,
-                    f"{what} holds the GIL for a long call: other Python threads stop meanwhile",
+                    f"{what} holds the GIL for a long call: other Python threads stop meanwhile; before "
+                    "releasing it, check that no C++ state shared between threads relies on the GIL as its lock",
                     self.fix(decision.how, *decision.edits),
                 )
 
@@ -133,7 +153,7 @@ class GilRelease(Rule):
         target = binding.callable
         types = self.signature_types(model, binding)
         if types is None:
-            return Decision(blocker=f"the declaration of `{target.name}` is not among the given files")
+            return cannot_tell(f"the declaration of `{target.name}` is not among the given files")
         python = [(what, t) for what, t in types if is_python_type(model, t)]
         if binding.extras_of("call_guard"):
             return Decision(blocker="it already has a call_guard; add gil_scoped_release to that one")
@@ -144,10 +164,12 @@ class GilRelease(Rule):
             return Decision(add_argument(ctx.content, arguments, guard), how="Release the GIL with a call guard")
         if target.kind == "lambda" and long_calls:
             return self.release_statement(ctx, binding, long_calls)
-        if not python:
-            return Decision(blocker="the body touches Python objects and makes no configured long call of its own")
+        if target.kind == "lambda":
+            # Whatever the parameters are, the body may convert them first: which statement is
+            # long is unknown, so no parameter is named as the blocker.
+            return cannot_tell("the body touches Python objects and makes no configured long call of its own")
         listed = ", ".join(f"{what} is `{type_text}`" for what, type_text in python)
-        return Decision(blocker=f"{listed}: Python objects that need the GIL")
+        return cannot_tell(f"{listed}: Python objects that need the GIL")
 
     @staticmethod
     def signature_types(model: BindingModel, binding: Binding) -> list[tuple[str, str]] | None:
@@ -178,7 +200,7 @@ class GilRelease(Rule):
             return Decision(blocker="the long call is not a statement of its own in the body")
         blocker = python_use(model, statement)
         if blocker is not None:
-            return Decision(blocker=blocker)
+            return cannot_tell(blocker)
         release = f"{model.dialect.prefix}gil_scoped_release release;"
         if statement.type == "declaration":
             declarators = statement.children_by_field_name("declarator")
