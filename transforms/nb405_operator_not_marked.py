@@ -8,7 +8,7 @@ import re
 
 from nbfix.declarations import short_name
 from nbfix.edits import add_argument
-from nbfix.model import Binding, BindingModel
+from nbfix.model import Binding, BindingModel, code_text
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 _ARITHMETIC = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
@@ -40,7 +40,8 @@ class OperatorNotMarked(Rule):
     when the operand is a bound class or a scalar. An operand
     that takes nearly anything (`nb::object`, a variant, an alias nbfix cannot see through, a class
     that converts implicitly from any object) raises in the body, where `is_operator()` changes
-    nothing: not reported.
+    nothing: not reported; nor are the overloads of a name one of whose overloads takes every
+    object (`nb::object` with `.none()`), since then no operand mismatches.
 
     ## Why it matters
     When the other operand's type does not match, an operator must return `NotImplemented` so
@@ -80,7 +81,7 @@ class OperatorNotMarked(Rule):
                 continue
             if binding.method != "def" or binding.callable is None:
                 continue
-            if not can_mismatch(model, binding):
+            if not can_mismatch(model, binding) or any(takes_anything(model, o) for o in overloads(model, binding)):
                 continue
             arguments = binding.call.child_by_field_name("arguments")
             edits = add_argument(ctx.content, arguments, f"{model.dialect.prefix}is_operator()")
@@ -105,6 +106,27 @@ def other_operand(model: BindingModel, binding: Binding) -> str | None:
     return params[-1] if len(params) == wanted else None
 
 
+def overloads(model: BindingModel, binding: Binding) -> list[Binding]:
+    """The bindings of the same Python name on the same owner: overloads tried in turn."""
+    return [
+        other for other in model.bindings
+        if other.python_name == binding.python_name and other.owner is binding.owner and other.callable is not None
+    ]
+
+
+def takes_anything(model: BindingModel, binding: Binding) -> bool:
+    """A catch-all overload: its operand converts every object, None included (pybind11's
+    `py::object`; nanobind's only with `.none()`). Behind one, no operand ever mismatches."""
+    operand = other_operand(model, binding)
+    if operand is None or model.dialect.strip(bare(operand)) not in _ANYTHING:
+        return False
+    return model.dialect.name != "nanobind" or any(".none()" in code_text(e.node) for e in binding.extras_of("arg"))
+
+
+def bare(operand: str) -> str:
+    return " ".join(operand.replace("&", " ").replace("*", " ").split()).removeprefix("const ").removesuffix(" const")
+
+
 def can_mismatch(model: BindingModel, binding: Binding) -> bool:
     """Can an operand fail to convert, so that is_operator() changes what happens? `None` fails
     every operand type (nanobind: wrappers too), so `==` and `!=` always can; the others only when
@@ -113,7 +135,7 @@ def can_mismatch(model: BindingModel, binding: Binding) -> bool:
     operand = other_operand(model, binding)
     if operand is None:
         return binding.python_name in _EQUALITY
-    core = " ".join(operand.replace("&", " ").replace("*", " ").split()).removeprefix("const ").removesuffix(" const")
+    core = bare(operand)
     if binding.python_name in _EQUALITY:
         # nanobind rejects None even for `nb::object`; pybind11's wrappers take it.
         return model.dialect.name == "nanobind" or model.dialect.strip(core) not in _ANYTHING

@@ -342,7 +342,7 @@ class ProjectIndex(Fields, IndexQueries):
 
     _fields = (
         "classes", "functions", "includes", "reprs", "registered_exceptions", "enums", "templated_functions",
-        "extension_modules", "bound_types",
+        "extension_modules", "bound_types", "private_callees", "public_callees",
     )
 
     def __init__(self) -> None:
@@ -355,6 +355,8 @@ class ProjectIndex(Fields, IndexQueries):
         self.templated_functions: set[str] = set()  # free function templates (short names)
         self.extension_modules: set[str] = set()  # NB_MODULE/PYBIND11_MODULE names
         self.bound_types: set[str] = set()  # types some file binds (class_, enum_, opaque), squashed
+        self.private_callees: set[str] = set()  # functions some file binds `&f` on a `_Private` class
+        self.public_callees: set[str] = set()  # functions some file binds `&f` elsewhere
         self._exceptions: dict[str, bool] = {}  # memo
         self._signatures: Shared = {}  # see `_shared`
 
@@ -394,6 +396,8 @@ class ProjectIndex(Fields, IndexQueries):
         self.templated_functions |= other.templated_functions
         self.extension_modules |= other.extension_modules
         self.bound_types |= other.bound_types
+        self.private_callees |= other.private_callees
+        self.public_callees |= other.public_callees
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
-from nbfix.parsing import error_regions, parse
+from nbfix.parsing import disabled_regions, error_regions, parse
 from nbfix.patterns import LazyPattern
 from nbfix.report import fixable
 from nbfix.result import FileResult, LineIndex, Located
@@ -112,6 +112,7 @@ class Linter:
         lines = LineIndex(content)
         table = suppressions(lines)
         regions = error_regions(tree)
+        dead = disabled_regions(tree, content)
         found: list[Finding] = []
         for rule in active:
             options = {name: option.default for name, option in rule.options.items()}
@@ -123,6 +124,8 @@ class Linter:
                 candidates += [f for f in mapped if f is not None]
             for finding in candidates:
                 if _suppressed(finding, lines.line_of(finding.start), table):
+                    continue
+                if any(start <= finding.start < end for start, end in dead):
                     continue
                 if finding.noise and options.get("report-noise"):
                     finding = finding._replace(noise=False)

@@ -1055,6 +1055,54 @@ def extension_modules(content: bytes) -> set[str]:
     return names
 
 
+_PRIVATE_CLASS = LazyPattern(rb'\bclass_\s*<[^;]{0,300}?>\s*\w*\s*\(\s*[\w:]+\s*,\s*"_')
+_BOUND_POINTER = LazyPattern(rb'\.def\w*\s*\(\s*"[^"]*"\s*,\s*&\s*((?:\w+\s*::\s*)*\w+)')
+
+
+def callees_by_visibility(content: bytes) -> tuple[set[str], set[str]]:
+    """(private, public): the functions (short names) bound as `&f` in a chain on a class whose
+    Python name starts with `_`, and those bound as `&f` anywhere else. A private class is the
+    package's own plumbing: its Python wrapper checks what users pass."""
+    private: set[str] = set()
+    # The chain's extent from the text: an `#if` inside a chain splits it in the tree.
+    hits = _PRIVATE_CLASS.finditer(content) if b'"_' in content else ()
+    spans = [(hit.start(), statement_end(content, hit.start())) for hit in hits]
+    public = set()
+    for hit in _BOUND_POINTER.finditer(content):
+        name = declarations.short_name(re.sub(r"\s+", "", hit[1].decode()))
+        (private if any(a <= hit.start() < b for a, b in spans) else public).add(name)
+    return private - public, public
+
+
+_OPEN, _CLOSE = b"([{", b")]}"
+
+
+def statement_end(content: bytes, start: int) -> int:
+    """Where the statement that starts at `start` ends: its first `;` outside brackets, string
+    and character literals and comments (or the end of the content)."""
+    depth, i, n = 0, start, len(content)
+    while i < n:
+        c = content[i]
+        if c in b"\"'":
+            i += 1
+            while i < n and content[i] != c:
+                i += 2 if content[i] == 0x5C else 1  # backslash escapes
+        elif content.startswith(b"//", i):
+            i = content.find(b"\n", i)
+            i = n if i < 0 else i
+        elif content.startswith(b"/*", i):
+            i = content.find(b"*/", i + 2)
+            i = n if i < 0 else i + 1
+        elif c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+        elif c == 0x3B and depth <= 0:  # ;
+            return i
+        i += 1
+    return n
+
+
 def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     """What other files need to know about this file's bindings, as plain data:
     the C++ classes it binds a `__repr__` for, and the exceptions it registers."""
@@ -1062,6 +1110,8 @@ def binding_facts(tree: Tree, content: bytes) -> ProjectIndex:
     facts.registered_exceptions = registered_exceptions(content)
     facts.extension_modules = extension_modules(content)
     facts.bound_types = bound_types(content)
+    if b".def" in content:
+        facts.private_callees, facts.public_callees = callees_by_visibility(content)
     if b"__repr__" in content:
         facts.reprs = repr_classes(tree, content)
     return facts

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from nbfix.patterns import LazyPattern
+
 # The parser loads on first use: runs the cache answers entirely never need it.
 if TYPE_CHECKING:
     import tree_sitter
@@ -94,6 +96,28 @@ def error_regions(tree: tree_sitter.Tree) -> list[tuple[int, int]]:
             regions.append((parent.start_byte, parent.end_byte))
             continue
         stack.extend(child for child in node.children if child.has_error or child.is_missing)
+    return sorted(regions)
+
+
+_CONSTANT_CONDITION = LazyPattern(rb"#[ \t]*(?:if|elif)[ \t]+(?:0|1|false|true)\b")
+_FALSE = (b"0", b"false")
+_TRUE = (b"1", b"true")
+
+
+def disabled_regions(tree: tree_sitter.Tree, content: bytes) -> list[tuple[int, int]]:
+    """Byte ranges the preprocessor never compiles: the branch of an `#if 0` (or `#elif 0`) and
+    what follows an `#if 1` branch (its `#elif`/`#else`). Code there is dead, not a defect."""
+    if not _CONSTANT_CONDITION.search(content):
+        return []
+    regions = []
+    for node in descendants(tree.root_node, {"preproc_if", "preproc_elif"}):
+        condition = node.child_by_field_name("condition")
+        value = content[condition.start_byte:condition.end_byte] if condition is not None else b""
+        alternative = node.child_by_field_name("alternative")
+        if value in _FALSE:
+            regions.append((node.start_byte, alternative.start_byte if alternative is not None else node.end_byte))
+        elif value in _TRUE and alternative is not None:
+            regions.append((alternative.start_byte, alternative.end_byte))
     return sorted(regions)
 
 

@@ -44,7 +44,10 @@ CREATE INDEX includes_path ON includes (path);
 CREATE INDEX includes_last ON includes (last);
 CREATE INDEX enums_name ON enums (name);
 """
-_SETS = ("reprs", "registered_exceptions", "templated_functions", "extension_modules", "bound_types")
+_SETS = (
+    "reprs", "registered_exceptions", "templated_functions", "extension_modules", "bound_types", "private_callees",
+    "public_callees",
+)
 _MAX_PARAMETERS = 500  # per `IN (...)`: well under sqlite's limit on bound parameters
 
 
@@ -199,9 +202,10 @@ class StoredIndex(IndexQueries):
             self, "SELECT scoped FROM enums WHERE name = ? ORDER BY rowid DESC LIMIT 1",
             "SELECT name FROM enums GROUP BY name ORDER BY MIN(rowid)", bool,
         )
-        self.reprs, self.registered_exceptions, self.templated_functions, self.extension_modules, self.bound_types = (
-            _Names(self, kind) for kind in _SETS
-        )
+        (
+            self.reprs, self.registered_exceptions, self.templated_functions, self.extension_modules, self.bound_types,
+            self.private_callees, self.public_callees,
+        ) = (_Names(self, kind) for kind in _SETS)
 
     @cached_property
     def db(self) -> sqlite3.Connection:
