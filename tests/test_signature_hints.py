@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbfix_transforms.nb203_signature_hints import docstring_sections, python_type, validate
+from nbfix_transforms.nb203_signature_hints import docstring_sections, python_default, python_type, refines, validate
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,33 @@ def test_numpy_sections():
     sections = docstring_sections(doc)
     assert sections["Parameters"] == [("x", "float"), ("flag", "bool, optional")]
     assert sections["Returns"] == [("list of float", None)]
+
+
+@pytest.mark.parametrize(
+    "documented, rendered, expected",
+    [
+        ("collections.abc.Iterable[float]", "collections.abc.Iterable", True),
+        ("list[int]", "list", True),
+        ("str", "object", True),
+        ("ArgumentHolder", "collections.abc.Iterable", False),  # a docstring class name never replaces C++
+        ("Model", "object", False),  # nbfix cannot tell the module prefix nanobind writes
+        ("list[int]", "collections.abc.Iterable", False),  # another container contradicts C++
+        ("tuple[float, ...]", "tuple[bool, str]", False),  # never loosen a precise type
+        ("object", "object", False),
+    ],
+)
+def test_only_refinements_replace_what_nanobind_renders(documented, rendered, expected):
+    assert refines(documented, rendered) is expected
+
+
+@pytest.mark.parametrize(
+    "literal, shown",
+    [("1e-3", "0.001"), ("2.", "2.0"), ("0.5f", "0.5"), ("-1", "-1"), ("3u", "3"), ("0x10", "16"),
+     ("true", "True"), ("nb::none()", "None"), ('"a"', "'a'"), ("Thing{1}", None), ("kDefault", None)],
+)
+def test_defaults_are_shown_as_nanobind_shows_them(literal, shown):
+    from nbfix.parsing import parse
+
+    tree = parse(f"auto x = {literal};".encode())
+    value = tree.root_node.children[0].child_by_field_name("declarator").child_by_field_name("value")
+    assert python_default(value) == shown

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Iterator
 
 from nbfix.edits import add_argument
 from nbfix.model import Binding, BindingModel, code_text, string_value
+from nbfix.returns import returned_expressions
 from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-# Wrapper types that render without element types in signatures and stubs.
-UNTYPED = frozenset({"object", "handle", "list", "dict", "tuple", "callable", "iterable", "sequence", "set"})
 _SECTION = LazyPattern(r"^\s*(Parameters|Returns|Yields|Raises|See Also|Notes|Examples|Attributes)\s*\n\s*-{3,}\s*$", re.M)
 _CONTAINERS = {
     "iterable": "collections.abc.Iterable",
@@ -95,17 +94,118 @@ def docstring_sections(doc: str) -> dict[str, list[tuple[str, str | None]]]:
     return sections
 
 
-def python_default(node: Node) -> str:
-    """The Python text for a C++ default value: literals as Python literals, otherwise `...`."""
+_FLOAT = LazyPattern(r"-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?[fFlL]?|-?\d+[eE][-+]?\d+[fFlL]?")
+_INT = LazyPattern(r"-?(0[xX][0-9a-fA-F]+|\d+)[uUlL]*")
+
+
+def python_default(node: Node) -> str | None:
+    """A C++ default value as nanobind shows it (the repr of the converted value), for literals
+    only: None when nbfix cannot tell what the value's repr is."""
     text = code_text(node)
-    if re.fullmatch(r"-?\d+(\.\d*)?([eE]-?\d+)?[fFlLuU]*", text):
-        return re.sub(r"[fFlLuU]+$", "", text)
     if text in ("true", "false"):
         return text.capitalize()
-    if text in ("nullptr",) or text.endswith("none()"):
+    if text in ("nullptr", "std::nullopt") or text.endswith("none()"):
         return "None"
+    if _INT.fullmatch(text):
+        return repr(int(text.rstrip("uUlL"), 0))
+    if _FLOAT.fullmatch(text):
+        return repr(float(text.rstrip("fFlL")))
     value = string_value(node)
-    return repr(value) if value is not None else "..."
+    return repr(value) if value is not None else None
+
+
+# What nanobind renders for a C++ type (measured with nanobind 3.1, `__nb_signature__`).
+_WRAPPERS = {
+    "object": "object", "handle": "object", "list": "list", "dict": "dict", "tuple": "tuple", "set": "set",
+    "frozenset": "frozenset", "iterable": "collections.abc.Iterable", "iterator": "collections.abc.Iterator",
+    "callable": "collections.abc.Callable", "sequence": "collections.abc.Sequence",
+    "mapping": "collections.abc.Mapping", "str": "str", "int_": "int", "float_": "float", "bool_": "bool",
+    "bytes": "bytes", "slice": "slice", "type_object": "type", "any": "typing.Any",
+}
+# Renders without its element types: what a docstring may refine.
+UNTYPED = frozenset({
+    "object", "list", "dict", "tuple", "set", "frozenset", "collections.abc.Iterable", "collections.abc.Iterator",
+    "collections.abc.Callable", "collections.abc.Sequence", "collections.abc.Mapping",
+})
+_INTEGER = LazyPattern(
+    r"(?:(?:un)?signed|long|short|int|unsigned|size_t|ssize_t|ptrdiff_t|Py_ssize_t|std::size_t|u?int(?:8|16|32|64)_t|"
+    r"std::u?int(?:8|16|32|64)_t)(?: (?:long|int|short))*"
+)
+_STRINGS = frozenset({"std::string", "std::string_view", "constchar*", "char*", "std::wstring"})
+# Names a docstring annotation may use: nbfix cannot tell how a class name would be qualified
+# (nanobind writes `module.Class`, and the module's import name is not in the sources).
+_KNOWN_NAMES = frozenset({
+    "int", "float", "str", "bool", "bytes", "None", "object", "list", "dict", "tuple", "set", "frozenset",
+    "collections.abc.Iterable", "collections.abc.Iterator", "collections.abc.Callable", "collections.abc.Sequence",
+    "collections.abc.Mapping", "typing.Any",
+})
+
+
+def rendered_type(model: BindingModel, cpp_type: str, result: bool) -> str | None:
+    """The annotation nanobind renders for `cpp_type` as a parameter (or a result), or None
+    when nbfix cannot tell (a bound class, whose module prefix nbfix does not know, an alias,
+    a template it does not model)."""
+    squashed = "".join(cpp_type.replace("const ", " ").replace("volatile ", " ").split())
+    squashed = squashed.removeprefix("const").rstrip("&")
+    if squashed in _STRINGS or "".join(cpp_type.split()) in _STRINGS:
+        return "str"
+    spaced = " ".join(cpp_type.replace("&", " ").replace("const ", " ").split()).removesuffix(" const")
+    if spaced in ("double", "float", "long double"):
+        return "float"
+    if spaced == "bool":
+        return "bool"
+    if spaced == "char":
+        return "str"
+    if spaced == "void":
+        return "None" if result else None
+    if _INTEGER.fullmatch(spaced):
+        return "int"
+    wrapper = model.dialect.strip(squashed)
+    if wrapper in _WRAPPERS and ("::" in squashed or model.dialect.unqualified):
+        return _WRAPPERS[wrapper]
+    template = _TEMPLATE.fullmatch(squashed)
+    if template is None:
+        return None
+    name, inner = template[1], split_template(template[2])
+    parts = [rendered_type(model, part, result) for part in inner]
+    if not parts or None in parts:
+        return None
+    if name == "std::vector" and len(parts) in (1, 2):
+        return f"list[{parts[0]}]" if result else f"collections.abc.Sequence[{parts[0]}]"
+    if name == "std::optional" and len(parts) == 1:
+        return parts[0] if parts[0].endswith("| None") else f"{parts[0]} | None"
+    if name in ("std::tuple", "std::pair"):
+        return f"tuple[{', '.join(parts)}]"
+    if name in ("std::map", "std::unordered_map") and len(parts) >= 2:
+        key, value = parts[:2]
+        return f"dict[{key}, {value}]" if result else f"collections.abc.Mapping[{key}, {value}]"
+    return None
+
+
+_TEMPLATE = LazyPattern(r"([\w:]+)<(.*)>")
+
+
+def split_template(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char in "<([") - (char in ">)]")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current] if current else parts
+
+
+def refines(documented: str, rendered: str) -> bool:
+    """Does the docstring's annotation say more than nanobind's, without contradicting it?
+    `object` takes any annotation; a bare container only the same container with elements."""
+    names = re.findall(r"[A-Za-z_][\w.]*", documented)
+    if not names or any(name not in _KNOWN_NAMES for name in names):
+        return False
+    if rendered == "object":
+        return documented not in ("object", "typing.Any")
+    return documented.startswith(f"{rendered}[")
 
 
 def validate(signature: str, name: str, is_method: bool, count: int) -> str | None:
@@ -140,9 +240,10 @@ def split_params(text: str) -> list[str]:
 class SignatureHints(Rule):
     """
     ## What it finds
-    A nanobind binding whose parameters or result render as untyped in signatures and stubs
-    (`object`, bare `list`/`dict`/`tuple`, `Callable`, `Iterable`) while its numpy-style
-    docstring states the types (a `Parameters` and/or `Returns` section).
+    A nanobind binding whose signature, as nanobind renders it from the C++ types, has an
+    untyped parameter or result (`object`, a bare `list`/`dict`/`tuple`/`set`, `Iterable`,
+    `Sequence`, `Callable`) that its numpy-style docstring refines (`iterable of float`,
+    `list of str`, or any builtin type for an `object`).
 
     ## Why it matters
     Type checkers, IDEs and generated stubs see `def execute(self, inputs: Iterable) -> list`
@@ -165,12 +266,17 @@ class SignatureHints(Rule):
     `nb::sig("def execute(self, inputs: collections.abc.Iterable[float]) -> list[float]")`.
 
     ## Fix safety
-    Unsafe: it changes stubs, `__doc__` and `__nb_signature__`. nanobind never checks a sig
-    string, and a bad one silently renames the binding or aborts at import, so nbfix validates it
-    before writing: the name equals the bound name, `self` is there for methods, the parameter
-    count equals the C++ count, no trailing colon, no space before the parenthesis. Names come
-    from the `arg` annotations (or the docstring when there are none), defaults are written as
-    Python literals, and `kw_only()` becomes `*`. pybind11 has no `sig`: no finding there.
+    Unsafe: it changes stubs, `__doc__` and `__nb_signature__`. The sig is nanobind's own
+    rendering (measured against `__nb_signature__`: scalars, strings, wrappers, `std::vector`,
+    `std::optional`, tuples, maps, `.none()`, `kw_only`, literal defaults as their reprs) with only
+    the refined annotations replaced: a C++-derived type is never replaced by a docstring's (a
+    class name in a docstring is never used: nbfix cannot tell its module prefix) and no
+    annotation is dropped. A binding with a parameter or result nbfix cannot render (a bound
+    class, an alias, a deduced result it cannot see, a default that is not a literal, a
+    parameter without an `arg` name) is not reported. nanobind never checks a sig string, and a
+    bad one silently renames the binding or aborts at import, so nbfix also validates it: the
+    name equals the bound name, `self` is there for methods, the parameter count equals the C++
+    count. pybind11 has no `sig`: no finding there.
     """
 
     code = "NB203"
@@ -191,9 +297,9 @@ class SignatureHints(Rule):
             if not docs or binding.python_name in ("__init__", "__new__"):
                 continue
             types = cpp_types(model, binding)
-            if types is None or not any(is_untyped(model, t) for t in [*types[0], types[1] or ""]):
+            if types is None or types[1] is None:
                 continue
-            signature = build_signature(model, binding, types[0], docstring_sections(docs[0]))
+            signature = improved_signature(model, binding, types[0], types[1], docstring_sections(docs[0]))
             if signature is None:
                 continue
             problem = validate(signature, binding.python_name, binding.is_method, len(types[0]))
@@ -209,18 +315,93 @@ class SignatureHints(Rule):
             )
 
 
-def is_untyped(model: BindingModel, type_text: str) -> bool:
-    core = "".join(type_text.replace("const ", " ").split()).rstrip("&*")
-    stripped = model.dialect.strip(core)
-    return stripped is not None and "<" not in core and stripped in UNTYPED and "::" in core
+class Parameter:
+    """One parameter as nanobind renders it (a plain class: a NamedTuple here would compile its
+    string annotations at import, see tests/test_cli.py)."""
+
+    __slots__ = ("name", "rendered", "default", "none", "keyword_only")
+
+    def __init__(self, name: str, rendered: str, default: str | None, none: bool, keyword_only: bool) -> None:
+        self.name = name
+        self.rendered = rendered  # what nanobind shows today
+        self.default = default
+        self.none = none  # `.none()`: nanobind adds `| None`
+        self.keyword_only = keyword_only
+
+
+def parameters(model: BindingModel, binding: Binding, cpp_params: list[str]) -> list[Parameter] | None:
+    """The parameters as nanobind renders them, from the `arg` annotations: None when one is
+    missing (nanobind then shows positional-only `arg0`), or nbfix cannot tell a type or default."""
+    found, keyword_only = [], False
+    args = [e for e in binding.extras if e.kind in ("arg", "kw_only")]
+    for extra in args:
+        if extra.kind == "kw_only":
+            keyword_only = True
+            continue
+        if len(found) == len(cpp_params) or not isinstance(extra.value, str):
+            return None
+        rendered = rendered_type(model, cpp_params[len(found)], result=False)
+        default = None
+        if extra.node.type == "assignment_expression":
+            right = extra.node.child_by_field_name("right")
+            default = python_default(right) if right is not None else None
+            if default is None:
+                return None
+        none = ".none()" in code_text(extra.node) or default == "None"
+        if rendered is None:
+            return None
+        found.append(Parameter(extra.value, rendered, default, none, keyword_only))
+    return found if len(found) == len(cpp_params) else None
+
+
+def with_none(annotation: str, none: bool) -> str:
+    return f"{annotation} | None" if none and not annotation.endswith("| None") else annotation
+
+
+def improved_signature(model: BindingModel, binding: Binding, cpp_params: list[str], cpp_result: str, sections) -> str | None:
+    """nanobind's own signature, with each untyped parameter or result replaced by what the
+    docstring says where that refines it; None when nothing improves or nbfix cannot tell."""
+    params = parameters(model, binding, cpp_params)
+    result = rendered_type(model, cpp_result, result=True)
+    if params is None or result is None:
+        return None
+    documented = dict(sections.get("Parameters", []))
+    improved = False
+    rendered = ["self"] if binding.is_method else []
+    star = False
+    for param in params:
+        annotation = param.rendered
+        doc_type = documented.get(param.name)
+        if annotation in UNTYPED and doc_type:
+            better = python_type(doc_type, accepts_none=False)
+            if better is not None and refines(better, annotation):
+                annotation, improved = better, True
+        if param.keyword_only and not star:
+            rendered.append("*")
+            star = True
+        text = f"{param.name}: {with_none(annotation, param.none)}"
+        rendered.append(f"{text} = {param.default}" if param.default is not None else text)
+    returns = sections.get("Returns", [])
+    if result in UNTYPED and returns:
+        line, type_text = returns[0]
+        better = python_type(type_text or line, accepts_none=False)
+        if better is not None and refines(better, result):
+            result, improved = better, True
+    return f"def {binding.python_name}({', '.join(rendered)}) -> {result}" if improved else None
 
 
 def cpp_types(model: BindingModel, binding: Binding) -> tuple[list[str], str | None] | None:
-    """(parameter types without self, result type) of what a binding calls, or None."""
+    """(parameter types without self, result type) of what a binding calls, or None. A lambda
+    without `-> T` gets the type its `return` statements show, if they agree."""
     target = binding.callable
     if target.kind == "lambda":
         params = [p.type for p in target.params]
-        return (params[1:] if binding.is_method else params), target.declared_return
+        result = target.declared_return
+        if result is None:
+            deduced = model.deduced_returns(target) if target.body is not None else []
+            has_return = target.body is not None and any(True for _ in returned_expressions(target.body))
+            result = deduced[0] if len(deduced) == 1 else None if has_return else "void"
+        return (params[1:] if binding.is_method else params), result
     signatures = model.signatures(target)
     if not signatures or len(signatures) != 1:
         return None
@@ -228,48 +409,3 @@ def cpp_types(model: BindingModel, binding: Binding) -> tuple[list[str], str | N
     if target.kind == "function" and binding.is_method:
         params = params[1:]
     return params, signatures[0].returns
-
-
-def build_signature(model: BindingModel, binding: Binding, params: list[str], sections) -> str | None:
-    documented = dict(sections.get("Parameters", []))
-    returns = sections.get("Returns", [])
-    args = [e for e in binding.extras if e.kind in ("arg", "kw_only")]
-    names = [e.value for e in args if e.kind == "arg"]
-    if not names:
-        names = list(documented)
-    if len(names) != len(params) or not (documented or returns):
-        return None
-    def render(name: str, extra) -> str:
-        default = default_of(extra.node) if extra is not None else None
-        cpp_type = params[names.index(name)]
-        doc_type = documented.get(name)
-        annotation = python_type(doc_type, accepts_none(cpp_type, default)) if doc_type else None
-        text = f"{name}: {annotation}" if annotation else name
-        return f"{text} = {default}" if default is not None else text
-
-    rendered = ["self"] if binding.is_method else []
-    arg_extras = [e for e in args if e.kind == "arg"]
-    if not arg_extras:
-        rendered += [render(name, None) for name in names]
-    star = False
-    for extra in args if arg_extras else []:
-        if extra.kind == "kw_only":
-            star = True
-            continue
-        if star:
-            rendered.append("*")
-            star = False
-        rendered.append(render(extra.value, extra))
-    result = ""
-    if returns:
-        line, type_text = returns[0]
-        annotation = python_type(type_text or line)
-        result = f" -> {annotation}" if annotation else ""
-    return f"def {binding.python_name}({', '.join(rendered)}){result}"
-
-
-def default_of(node: Node) -> str | None:
-    if node.type == "assignment_expression":
-        right = node.child_by_field_name("right")
-        return python_default(right) if right is not None else None
-    return None

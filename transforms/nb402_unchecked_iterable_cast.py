@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 _LOOPS = shared_nodes("nb402.loops", "(for_range_loop) @loop", ("for_range_loop",), lambda node: [{"loop": [node]}])
 _WRAPPERS = {"iterable", "list", "tuple", "sequence", "handle", "object", "args", "set", "iterator"}
+_SPACED_CAST = LazyPattern(r"cast\s*<(.+)>")
 _CAST = LazyPattern(r"^(?:(?P<ns>[\w:]+)::)?cast<(?P<type>.+)>$")
 
 
@@ -84,12 +85,19 @@ class UncheckedIterableCast(Rule):
                 target = cast_target(call, item, model.dialect)
                 if target is None or inside_try(call, stop=loop):
                     continue
+                shown = spaced(call)
+                expected = _SPACED_CAST.search(shown)
                 yield self.finding(
                     call,
-                    f"`{code_text(call)}` on an item of `{node_text(source)}` ({declared}) fails with a bare "
+                    f"`{shown}` on an item of `{node_text(source)}` ({declared}) fails with a bare "
                     f"cast error; catch `{model.dialect.prefix}cast_error` around it and raise TypeError naming "
-                    f"the item's position and the expected type (`{target}`)",
+                    f"the item's position and the expected type (`{expected[1] if expected else target}`)",
                 )
+
+
+def spaced(node: Node) -> str:
+    """The node's text on one line, single-spaced (`code_text` drops the spaces `const T &` needs)."""
+    return " ".join(node_text(node).split())
 
 
 def privately_bound(model, node: Node) -> bool:

@@ -878,7 +878,7 @@ class _Builder:
         text = code_text(node)
         if node.type in ("string_literal", "raw_string_literal", "concatenated_string"):
             return [Extra("doc", node, string_value(node))]
-        if node.type == "user_defined_literal" or (node.type == "assignment_expression" and text.split("=")[0].endswith("_a")):
+        if node.type == "user_defined_literal" or _LITERAL_ARG.match(text):
             return [Extra("arg", node, arg_name(node))]
         stripped = self.dialect.strip(text)
         if stripped is None:
@@ -930,6 +930,10 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'
 def _unescape(sequence: str) -> str:
     """A C escape sequence as the character it stands for (unknown ones stay as written)."""
     return _ESCAPES.get(sequence[1:], sequence) if len(sequence) == 2 else sequence
+
+
+# `"x"_a = 1`, `"x"_a.none()`, `"x"_a.noconvert() = v`: squashed text.
+_LITERAL_ARG = LazyPattern(r'^"[^"]*"_a(?:\.\w+\(\))*(?:=|$)')
 
 
 def arg_name(node: Node) -> str | None:
