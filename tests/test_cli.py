@@ -583,3 +583,23 @@ def test_quick_check_path_matches_the_full_cli(run, tmp_path, clean_env):
         full = run(*args, env={**clean_env, "NBFIX_NO_QUICK": "1"})
         assert (quick.code, quick.out, quick.err) == (full.code, full.out, full.err), args
         assert quick.code in (1, 2) and ("NB101" in quick.out or "NB999" in quick.err)
+
+
+def test_crlf_file_gets_crlf_in_every_inserted_line(run, tmp_path):
+    """Issue 18.1: a repr built next to a multi-line `__str__` lambda in a CRLF file, and an
+    argument added inside a continued macro, end every line in CRLF."""
+    text = (
+        "#include <nanobind/nanobind.h>\n#include <nanobind/stl/string.h>\n#include <sstream>\n"
+        "namespace nb = nanobind;\nstruct E { void print(std::ostream &) const; };\n"
+        "struct V { V operator+(const V &) const; };\n"
+        "#define BIND_ADD(c) \\\n    c.def(\"__add__\", \\\n        [](const V &a, const V &b) { return a + b; })\n"
+        "NB_MODULE(m, m) {\n    nb::class_<E> e(m, \"E\");\n"
+        "    e.def(\"__str__\", [](E& self) {\n        std::stringstream ss;\n        self.print(ss);\n"
+        "        return ss.str();\n    });\n    auto v = nb::class_<V>(m, \"V\");\n    BIND_ADD(v);\n}\n"
+    )
+    path = write(tmp_path / "crlf.cpp", text.replace("\n", "\r\n"))
+    result = run("apply", "--no-cache", "--select", "NB102,NB405", "crlf.cpp")
+    assert result.code == 0, result.out + result.err
+    output = path.read_bytes()
+    assert b"__repr__" in output and b"is_operator()" in output
+    assert b"\r\r" not in output and output.count(b"\n") == output.count(b"\r\n")

@@ -69,3 +69,20 @@ def test_bytes_outside_edits_unchanged(case: Case):
         rebuilt.append(content[position:])
         content = b"".join(rebuilt)
     assert content == result.new_content
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_crlf_copy_gets_only_crlf(case: Case):
+    """The same fixture with CRLF line ends: every line a fix inserts ends in CRLF too (a
+    multi-line insert once came out with bare CRs, `\\r\\r\\n`)."""
+    original = case.path.read_bytes()
+    if b"\r" in original:
+        return
+    crlf = original.replace(b"\n", b"\r\n")
+    result = run_rule(case.code, case.path, fix=True, content=crlf)
+    assert result.error is None
+    if result.new_content is None:
+        return
+    output = result.source.with_content(result.new_content)
+    assert b"\r\r" not in output
+    assert output.count(b"\n") == output.count(b"\r\n"), "a bare LF was inserted"

@@ -104,8 +104,9 @@ class MacroBody(Fields):
         """Give every newline the edit inserts the macro's line continuation."""
         if "\n" not in edit.text:
             return edit.text
-        newline = "\r\n" if "\r\n" in edit.text else "\n"
-        lines = edit.text.split(newline)
+        # The body's own line end: the snippet's wrapper lines are LF whatever the file uses.
+        newline = "\r\n" if b"\r\n" in self.snippet else "\n"
+        lines = edit.text.replace("\r\n", "\n").split("\n")
         before = self.snippet[: edit.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
         out = []
         for index, line in enumerate(lines[:-1]):
