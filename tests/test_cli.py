@@ -603,3 +603,31 @@ def test_crlf_file_gets_crlf_in_every_inserted_line(run, tmp_path):
     output = path.read_bytes()
     assert b"__repr__" in output and b"is_operator()" in output
     assert b"\r\r" not in output and output.count(b"\n") == output.count(b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "text, inserted",
+    [
+        ('nb::class_<F>(m, "F").def_rw("value", &F::value).freeze();', 'def("__repr__"'),
+        ('nb::class_<E> e(m, "E"); e.def("__str__", &E::str);', 'e.def("__repr__"'),
+    ],
+    ids=["before-freeze", "one-line-module"],
+)
+def test_repr_lands_where_the_model_sees_it(run, tmp_path, text, inserted):
+    """Issue 18.2: a repr appended after `.freeze()`, or after the line that closes a one-line
+    module, was not attributed to the class, so every pass added another and the file was left
+    unchanged (exit 2). It goes before the terminator, or right after the statement."""
+    source = (
+        "#include <nanobind/nanobind.h>\n#include <nanobind/stl/string.h>\nnamespace nb = nanobind;\n"
+        "struct F { int value; };\nstruct E { std::string str() const; };\n"
+        f"NB_MODULE(m, m) {{ {text} }}\n"
+    )
+    path = write(tmp_path / "one.cpp", source)
+    first = run("apply", "--no-cache", "--select", "NB102", "one.cpp")
+    assert first.code == 0, first.out + first.err
+    fixed = path.read_text()
+    assert fixed.count("__repr__") == 1 and inserted in fixed
+    assert fixed.rstrip().endswith("}") and fixed.index("__repr__") < fixed.rindex("}")
+    assert "freeze" not in text or fixed.index("__repr__") < fixed.index(".freeze()")
+    again = run("apply", "--no-cache", "--select", "NB102", "one.cpp")
+    assert again.code == 0 and path.read_text() == fixed

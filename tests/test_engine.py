@@ -61,6 +61,28 @@ def test_fixes_that_never_converge_are_an_error_naming_the_rule(tmp_path):
     assert "did not converge" in result.error and "NB991" in result.error
 
 
+class Renames(Rule):
+    """A fix that converges: `int a` -> `int b`."""
+
+    code, name, priority, fix_safety, summary = "NB994", "renames", Priority.HIGH, Safety.SAFE, "r"
+
+    def check(self, ctx):
+        if ctx.content.startswith(b"int a"):
+            yield self.finding(ctx.model.tree.root_node, "rename", self.fix("b", Edit(4, 5, "b")))
+
+
+def test_a_rule_that_never_converges_keeps_the_other_rules_fixes(tmp_path):
+    path = tmp_path / "f.cpp"
+    path.write_bytes(SOURCE)
+    source = read_source(path, "f.cpp")
+    tree = parse(source.content)
+    linter = Linter([Grows(), Renames()], {}, project_index([("f.cpp", tree, source.content)]), False)
+    result = linter.run(source, tree, True, set())
+    assert result.new_content is not None and result.new_content.startswith(b"int b")
+    assert [item.finding.code for item in result.fixed] == ["NB994"]
+    assert "NB991" in result.error and "NB994" not in result.error
+
+
 def test_fixes_that_add_parse_errors_leave_the_file_untouched(tmp_path):
     result = lint(tmp_path, Breaks())
     assert result.new_content is None

@@ -167,6 +167,11 @@ def insert_line_after(content: bytes, statement: Node, text: str) -> Edit:
     newline = newline_of(content)
     indent = line_indent(content, statement.start_byte)
     at = line_end(content, statement.end_byte)
+    rest = content[statement.end_byte:at].strip()
+    if rest and not rest.startswith((b"//", b"/*")):
+        # More code on the same line (`{ ...; e.def(...); }`): insert right after the statement,
+        # not after the line, which may close the block.
+        return Edit(statement.end_byte, statement.end_byte, " " + f"{newline}{indent}".join(text.split("\n")))
     lines = "".join(f"{indent}{line}{newline}" if line else newline for line in text.split("\n"))
     if at == len(content) and not content.endswith(b"\n"):
         return Edit(at, at, newline + lines.removesuffix(newline))
@@ -179,7 +184,7 @@ def append_to_class(content: bytes, cls: ClassBinding, lines: list[str]) -> Edit
     that binds on the class's variable; in the file's indentation and line endings."""
     unit = indent_unit(content)
     if cls.variable is None:
-        end = cls.chain_end()
+        end = cls.last_binding_call()
         method = end.child_by_field_name("function")
         one_line = end.start_point.row == end.end_point.row
         if one_line and len(lines) == 1 and len(line_indent(content, end.start_byte)) + len(lines[0]) + (end.end_point.column - end.start_point.column) < 100:

@@ -174,9 +174,15 @@ class Linter:
             content = apply_edits(content, edits)
             tree = parse(content)
         else:
-            codes = sorted({f.code for f in found if self.applicable(f)})
-            result.error = f"fixes did not converge after {MAX_PASSES} passes (rules: {', '.join(codes)}); file left unchanged"
-            return result
+            # Keep what the other rules fix: run again without the rules that kept firing.
+            stuck = {f.code for f in found if self.applicable(f)}
+            retry = self.run(source, None, fix, ignored | stuck, decide) if stuck - ignored else result
+            problem = (
+                f"fixes by {', '.join(sorted(stuck))} did not converge after {MAX_PASSES} passes; "
+                "they were left out (please report this)"
+            )
+            retry.error = f"{problem}; {retry.error}" if retry.error else problem
+            return retry
         if fix and content != source.content and len(error_regions(tree)) > errors_before:
             codes = sorted({f.code for f, _ in applied})
             result.error = (

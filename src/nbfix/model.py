@@ -317,6 +317,24 @@ class ClassBinding(Fields):
             node = node.parent.parent
         return node
 
+    def last_binding_call(self) -> Node:
+        """The outermost `.def*(...)` call of the chain, before any call that is not a binding
+        method (`.freeze()`, `.doc()`): what nbfix appends after, so that the model still sees
+        the new call on this class (after a terminator it would not, and every pass would add one)."""
+        node = self.node
+        while (
+            node.parent is not None
+            and node.parent.type == "field_expression"
+            and node.parent.parent is not None
+            and node.parent.parent.type == "call_expression"
+        ):
+            field = node.parent.child_by_field_name("field")
+            name = field.text or b"" if field is not None else b""
+            if not (name.startswith(b"def") or name in (b"value", b"export_values")):
+                break
+            node = node.parent.parent
+        return node
+
 
 Owner = ClassBinding | ModuleBinding
 
