@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbfix.edits import add_argument, ensure_includes
+from nbfix.edits import add_argument, ensure_includes, indent_unit
 from nbfix.engine import apply_edits, resolve
 from nbfix.parsing import captures, error_count, parse
 from nbfix.rule import Edit, Finding, Fix, Priority, Safety
@@ -98,3 +98,13 @@ def test_a_fix_is_all_or_nothing():
     accepted = resolve([blocker, multi])
     # The multi-edit fix starts first and wins whole; the blocker waits for the next pass.
     assert [fix.edits for _, fix in accepted] == [multi[1].edits]
+
+
+def test_indent_unit_is_the_common_step_not_a_comment_margin():
+    # drjit's freeze.cpp: hundreds of ` * ` comment lines and a few aligned continuations
+    comment = "/*\n * text\n * more\n */\n"
+    code = "void f() {\n    int x = g(a,\n             b);\n    if (x) {\n        h();\n    }\n}\n"
+    assert indent_unit((comment * 50 + code).encode()) == "    "
+    assert indent_unit(b"a {\n  b {\n    c;\n  }\n}\n") == "  "
+    assert indent_unit(b"a {\n\tb;\n\tc;\n}\n") == "\t"
+    assert indent_unit(b"flat;\n") == "    "

@@ -23,7 +23,9 @@ class MissingRepr(Rule):
     ## What it finds
     A class binding (not an `enum_`, not an exception) with no `__repr__` bound for it, or for a
     bound base class, in any of the files nbfix was given: the same class may get its `__repr__`
-    later through its variable, in another function, or in another file.
+    later through its variable, in another function, or in another file. A class named `_Like`
+    this, or created in a module named `detail`, `internal` or `impl`, is the package's plumbing:
+    reported only as noise.
 
     ## Why it matters
     Without `__repr__`, Python shows `<mod.Point object at 0x7f...>` in the REPL, in logs, in
@@ -81,6 +83,9 @@ class MissingRepr(Rule):
                 continue  # exceptions print their message; a subclass inherits its base's __repr__
             bindings = model.bindings_of(cls)
             message = f'class "{cls.python_name}" has no __repr__: Python shows <{cls.python_name} object at 0x...>'
+            if cls.internal:
+                yield self.finding(cls.node, message + "; it is internal (users see its Python wrapper)", noise=True)
+                continue
             unit = indent_unit(ctx.content)
             delegate = string_member(model, bindings)
             if delegate is not None:

@@ -125,6 +125,8 @@ class OverloadCast(Rule):
     called on the spot (`static_cast<R (*)(A)>(f)(a)` inside a lambda), assigned or returned picks
     nothing for a binding and is left alone, and so is a cast whose visible overload set holds a
     function template: `overload_cast` cannot select from such a set, so `static_cast` is right.
+    A cast around a member that its class (defined in the given files) declares once, with no base
+    declaring the name, picks nothing: nbfix says to bind the member directly, without a fix.
 
     ## Why it matters
     The cast repeats the return type and is easy to get subtly wrong; `overload_cast<A, B>(&C::f)`
@@ -170,10 +172,17 @@ class OverloadCast(Rule):
             if self.holds_a_template(model, cast):
                 continue  # overload_cast cannot select from such a set; static_cast is right
             prefix = model.dialect.prefix
+            if self.single_declaration(model, cast):
+                yield Finding(
+                    self.code, self.name, self.priority,
+                    f"static_cast around `{cast.target.lstrip('&').strip()}`, which is declared once: there is no "
+                    "overload to pick; bind it directly",
+                    *self.span(ctx.content, cast),
+                )
+                continue
             arguments = cast.target + (f", {prefix}const_" if cast.const else "")
             replacement = f"{prefix}overload_cast<{cast.params}>({arguments})"
-            start = len(ctx.content.decode("utf-8")[: cast.start].encode("utf-8"))
-            end = len(ctx.content.decode("utf-8")[: cast.end].encode("utf-8"))
+            start, end = self.span(ctx.content, cast)
             edit = Edit(start, end, replacement)
             if errors_before is None:
                 errors_before = error_count(model.tree)
@@ -190,6 +199,27 @@ class OverloadCast(Rule):
                 + (" with const_" if cast.const else ""),
                 start, end, fix,
             )
+
+    @staticmethod
+    def span(content: bytes, cast: Cast) -> tuple[int, int]:
+        """The cast's byte range (`find_casts` counts characters)."""
+        text = content.decode("utf-8")
+        return len(text[: cast.start].encode("utf-8")), len(text[: cast.end].encode("utf-8"))
+
+    @staticmethod
+    def single_declaration(model, cast: Cast) -> bool:
+        """Is the target a member its class (defined in the given files) declares exactly once,
+        with no base declaring the name, and is the cast to that same class's member type?"""
+        target = cast.target.lstrip("& ")
+        scope = target.rpartition("::")[0]
+        if not scope or cast.scope is None or short_name(cast.scope) != short_name(scope):
+            return False
+        lineage = list(model.project.lineage(scope))
+        if not lineage or lineage[0].defined_in is None:
+            return False
+        name = short_name(target)
+        declared = [d for d in lineage if name in d.methods or name in d.templated_methods]
+        return declared == lineage[:1] and len(lineage[0].methods.get(name, ())) == 1
 
     @staticmethod
     def holds_a_template(model, cast: Cast) -> bool:

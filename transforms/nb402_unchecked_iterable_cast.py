@@ -80,10 +80,12 @@ class UncheckedIterableCast(Rule):
                 continue
             if "isinstance" in code_text(body) or inside_try(loop) or privately_bound(model, loop):
                 continue
+            if not from_caller(model, node_text(source), loop):
+                continue  # items the function built itself have the types it put there
             item = node_text(variable)
             for call in descendants(body, {"call_expression"}):
                 target = cast_target(call, item, model.dialect)
-                if target is None or inside_try(call, stop=loop):
+                if target is None or inside_try(call, stop=loop) or type_checked(call, loop, item):
                     continue
                 shown = spaced(call)
                 expected = _SPACED_CAST.search(shown)
@@ -114,6 +116,56 @@ def privately_bound(model, node: Node) -> bool:
         return False
     short = short_name(code_text(name))
     return short in model.project.private_callees and short not in model.project.public_callees
+
+
+_TYPE_TEST = LazyPattern(r"\bPy\w+_Check\w*\s*\(|&\s*Py\w+_Type\b|\bis_none\s*\(|isinstance")
+
+
+def type_checked(call: Node, loop: Node, item: str) -> bool:
+    """Is `call` in the branch of an `if` that tests the item's Python type (`PyLong_Check(item)`,
+    `tp.is(&PyLong_Type)` with `tp = item.type()`)? Then only an out-of-range value can fail."""
+    names = {item} | {
+        node_text(d.child_by_field_name("declarator"))
+        for d in descendants(loop.child_by_field_name("body"), {"init_declarator"})
+        if d.start_byte < call.start_byte and _mentions(d.child_by_field_name("value"), {item})
+    }
+    node = call
+    while node is not None and node != loop:
+        parent = node.parent
+        if parent is not None and parent.type == "if_statement" and node == parent.child_by_field_name("consequence"):
+            condition = parent.child_by_field_name("condition")
+            if condition is not None and _TYPE_TEST.search(code_text(condition)) and _mentions(condition, names):
+                return True
+        node = parent
+    return False
+
+
+def from_caller(model, name: str, at: Node, depth: int = 3) -> bool:
+    """Does the iterable come from the caller: a parameter, or a local computed from one (its
+    initial value or an assignment to it names a parameter or such a local)?"""
+    found = model.declaration_of(name, at)
+    if found is None:
+        return False
+    declaration, _, value = found
+    if declaration.type != "declaration":
+        return True  # a parameter
+    if depth == 0:
+        return False
+    sources = [value] if value is not None else []
+    scope = declaration.parent
+    for assignment in descendants(scope, {"assignment_expression"}) if scope is not None else ():
+        left = assignment.child_by_field_name("left")
+        if left is not None and left.type == "identifier" and node_text(left) == name:
+            sources.append(assignment.child_by_field_name("right"))
+    return any(
+        from_caller(model, node_text(ident), at, depth - 1)
+        for source in sources if source is not None
+        for ident in descendants(source, {"identifier"}) if node_text(ident) != name
+    )
+
+
+def _mentions(node: Node | None, names: set[str]) -> bool:
+    return node is not None and any(node_text(i) in names for i in descendants(node, {"identifier"}))
 
 
 def cast_target(call: Node, item: str, dialect) -> str | None:

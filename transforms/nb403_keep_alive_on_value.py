@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from nbfix.casters import loose_type
 from nbfix.declarations import classify_type
 from nbfix.edits import remove_argument, replace, replace_policy
 from nbfix.model import Binding, Dialect, Extra
@@ -99,6 +100,9 @@ class KeepAliveOnValue(Rule):
                 returns = model.return_types(binding)
                 if not returns:
                     continue
+                bound = {loose_type(t) for t in model.project.bound_short_names()[1]}
+                if any(loose_type(_core(t)) in bound for t in returns):
+                    continue  # an opaque container (`bind_vector`) is a bound-class instance
                 problem = self.problem(binding, returns, model.dialect)
                 if problem is None:
                     continue

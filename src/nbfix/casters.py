@@ -38,7 +38,17 @@ PYBIND11_HEADERS = {
 _STD_NAME = LazyPattern(r"(?<![\w:])(?:::)?std::((?:filesystem|chrono)::\w+|\w+)")
 _BINDING_HELPER = LazyPattern(r"(?i)pybind|nanobind")
 _QUALIFIERS = LazyPattern(r"\b(?:const|volatile|typename)\b")
-_OPAQUE = LazyPattern(r"\b(?:NB_MAKE_OPAQUE|PYBIND11_MAKE_OPAQUE)\s*\(([^;]*)\)|\bbind_(?:vector|map)\s*<([^;]*?)>\s*\(")
+_OPAQUE = LazyPattern(r"\b(?:NB_MAKE_OPAQUE|PYBIND11_MAKE_OPAQUE)\s*(\()|\bbind_(?:vector|map)\s*(<)")
+
+
+_SCOPE = LazyPattern(r"(?<![\w:])(?:::)?(?!std::)(?:\w+::)+")
+
+
+def loose_type(squashed: str) -> str:
+    """`std::vector<NeighborSearch::Mark*>` -> `std::vector<Mark*>`: a squashed type with every
+    non-`std::` qualifier dropped, to match a type as written inside its class against how a
+    binding file names it."""
+    return _SCOPE.sub("", squashed.lstrip(":"))
 
 
 def headers_for(dialect: str) -> dict[str, str]:
@@ -49,7 +59,23 @@ def opaque_types(text: str) -> set[str]:
     """Types the file binds as opaque classes (`NB_MAKE_OPAQUE`, `bind_vector<...>`): no caster."""
     if "OPAQUE" not in text and "bind_vector" not in text and "bind_map" not in text:
         return set()  # a scan for the pattern costs about 35 ms per MB
-    return {"".join((m[1] or m[2]).split()) for m in _OPAQUE.finditer(text)}
+    found = set()
+    for match in _OPAQUE.finditer(text):
+        if match[1]:  # the macro's whole argument: its commas belong to the type
+            found.add(balanced_argument(text, match.start(1)))
+        else:
+            found.add(first_template_argument(text, match.start(2)))
+    return found - {""}
+
+
+def balanced_argument(text: str, open_paren: int) -> str:
+    """The text between the parenthesis at `open_paren` and its match, squashed."""
+    depth = 0
+    for index in range(open_paren, len(text)):
+        depth += text[index] in "(<[" and 1 or text[index] in ")>]" and -1 or 0
+        if depth == 0:
+            return "".join(text[open_paren + 1:index].split())
+    return ""
 
 
 def first_template_argument(text: str, open_angle: int) -> str:
@@ -73,17 +99,75 @@ def needed_headers(types: Iterable[str], dialect: str, opaque: set[str] = frozen
     for type_text in types:
         squashed = "".join(_QUALIFIERS.sub(" ", type_text).split())
         for opaque_type in opaque:
-            squashed = squashed.replace(opaque_type, "")
-        for match in _STD_NAME.finditer(squashed):
+            squashed = loose_type(squashed).replace(loose_type(opaque_type), "")
+        for match in _STD_NAME.finditer(without_user_template_arguments(squashed)):
             header = table.get(match[1])
             if header is not None and header not in needed:
                 needed[header] = " ".join(type_text.split())
     return needed
 
 
+# The library's own headers that include caster headers (read off nanobind 3.1 and pybind11 2.13).
+LIBRARY_INCLUDES = {
+    "nanobind/make_iterator.h": ("nanobind/stl/pair.h",),
+    "nanobind/stl/bind_vector.h": ("nanobind/make_iterator.h",),
+    "nanobind/stl/bind_map.h": ("nanobind/make_iterator.h",),
+    "pybind11/numpy.h": ("pybind11/complex.h",),
+    "pybind11/eigen.h": ("pybind11/numpy.h",),
+    "pybind11/eigen/matrix.h": ("pybind11/numpy.h",),
+    "pybind11/eigen/tensor.h": ("pybind11/numpy.h",),
+}
+
+
+def with_library_includes(includes: Iterable[str]) -> set[str]:
+    """`includes` and what the binding library's headers among them include in turn."""
+    seen = set(includes)
+    pending = list(seen)
+    while pending:
+        for implied in LIBRARY_INCLUDES.get(pending.pop(), ()):
+            if implied not in seen:
+                seen.add(implied)
+                pending.append(implied)
+    return seen
+
+
+_TEMPLATE_NAME = LazyPattern(r"(?<![\w:])((?:::)?(?:\w+::)*\w+)<")
+
+
+def without_user_template_arguments(squashed: str) -> str:
+    """`AsuData<std::complex<float>>&` -> `AsuData&`: a class template of the project (or
+    `nb::ndarray<std::complex<float>>`) crosses by its own binding or caster, whatever its
+    arguments; only the arguments of `std::` templates need casters of their own."""
+    out, index = [], 0
+    while (match := _TEMPLATE_NAME.search(squashed, index)) is not None:
+        if match[1].lstrip(":").startswith("std::"):
+            out.append(squashed[index:match.end()])
+            index = match.end()
+            continue
+        end = match.end() - 1 + len(first_template_argument_span(squashed, match.end() - 1))
+        out.append(squashed[index:match.end() - 1])
+        index = end
+    out.append(squashed[index:])
+    return "".join(out)
+
+
+def first_template_argument_span(text: str, open_angle: int) -> str:
+    """The whole `<...>` opened at `open_angle`, brackets included (to the end if unbalanced)."""
+    depth = 0
+    for index in range(open_angle, len(text)):
+        if text[index] in "<([":
+            depth += 1
+        elif text[index] in ">)]":
+            depth -= 1
+            if depth == 0:
+                return text[open_angle:index + 1]
+    return text[open_angle:]
+
+
 def available_includes(model: BindingModel) -> set[str]:
-    """Include paths a file sees: its own, and those of the given headers it includes."""
-    return model.project.reachable_includes(model.includes)
+    """Include paths a file sees: its own, those of the given headers it includes, and those the
+    binding library's headers bring (`bind_vector.h` brings the `std::pair` caster)."""
+    return with_library_includes(model.project.reachable_includes(model.includes))
 
 
 def unseen_binding_headers(model: BindingModel, includes: Iterable[str]) -> list[str]:

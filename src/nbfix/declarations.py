@@ -6,7 +6,7 @@ Rules use it to see what a member pointer or function returns ("visible" types i
 import sys
 from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Literal, Mapping, NamedTuple, Sequence
 
-from nbfix.parsing import found_in, shared_nodes
+from nbfix.parsing import disabled_regions, found_in, shared_nodes
 from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
 from nbfix.returns import parameter_names, return_roots
@@ -463,6 +463,9 @@ def file_declarations(tree: "Tree", path: str | None = None) -> ProjectIndex:
     found = found_in(tree).captures(_DECLARATIONS)
     if path is not None:
         index.includes[path] = [include_path(n) for n in found.get("include", [])]
+    dead = disabled_regions(tree, tree.root_node.text or b"")
+    if dead:  # a class under `#if 0` is not declared (gemmi's half-removed pegtl input_error)
+        found = {key: [n for n in nodes if not any(a <= n.start_byte < b for a, b in dead)] for key, nodes in found.items()}
     for node in found.get("class", []):
         _add_class(index, node, path)
     for node in found.get("template", []):

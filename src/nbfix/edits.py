@@ -46,23 +46,30 @@ def indentation_at(content: bytes, offset: int) -> str:
 
 @lru_cache(maxsize=16)
 def indent_unit(content: bytes) -> str:
-    """One level of indentation in this file: a tab, or the smallest common step of spaces."""
+    """One level of indentation in this file: a tab, or the most common step of spaces between lines.
+
+    Steps, not widths: block comments (` * text`) and aligned continuations give odd widths that are
+    no indentation level.
+    """
     tabs = spaces = 0
-    widths: dict[int, int] = {}
+    steps: dict[int, int] = {}
+    previous = 0
     for line in content.split(b"\n"):
         stripped = line.lstrip(b" \t")
-        if not stripped.strip():
+        if not stripped.strip() or stripped.startswith(b"*"):
             continue
         lead = line[: len(line) - len(stripped)]
         if lead.startswith(b"\t"):
             tabs += 1
         elif lead:
             spaces += 1
-            widths[len(lead)] = widths.get(len(lead), 0) + 1
+        width = len(lead.expandtabs(8))
+        if 2 <= width - previous <= 8 and b"\t" not in lead:
+            steps[width - previous] = steps.get(width - previous, 0) + 1
+        previous = width
     if tabs > spaces:
         return "\t"
-    common = [w for w, n in widths.items() if n >= 2 and w <= 8]
-    return " " * (min(common) if common else 4)
+    return " " * (max(sorted(steps), key=steps.__getitem__) if steps else 4)
 
 
 def line_indent(content: bytes, offset: int) -> str:

@@ -260,6 +260,13 @@ def detect_dialect(found: dict[str, list[Node]], text: str) -> Dialect:
 # Model types
 
 
+# Only names that say so: `_core`/`_ext` are often the extension module the package re-exports.
+_INTERNAL_MODULE = re.compile(r"(?:^|\.)_?(?:detail|internal|impl)$")
+
+
+_IMPORT = re.compile(r"module_?\s*::\s*import_?$")
+
+
 class ModuleBinding(NamedTuple):
     """A module object: the NB_MODULE/PYBIND11_MODULE parameter, a `module_&`, or a submodule."""
 
@@ -270,7 +277,7 @@ class ModuleBinding(NamedTuple):
 class ClassBinding(Fields):
     """A `class_<T>`/`enum_<T>` binding: the creating expression and where it lives."""
 
-    _fields = ("kind", "cpp_type", "python_name", "node", "variable", "extra_types")
+    _fields = ("kind", "cpp_type", "python_name", "node", "variable", "extra_types", "scope")
 
     def __init__(
         self,
@@ -280,6 +287,7 @@ class ClassBinding(Fields):
         node: Node,  # the class_ call, the declaration creating it, or the parameter receiving it
         variable: str | None = None,
         extra_types: tuple[str, ...] = (),  # further template arguments: bases, trampolines, holders
+        scope: "Owner | None" = None,  # what the class is created in: a module or an enclosing class
     ) -> None:
         self.kind = kind
         self.cpp_type = cpp_type
@@ -287,6 +295,19 @@ class ClassBinding(Fields):
         self.node = node
         self.variable = variable
         self.extra_types = extra_types
+        self.scope = scope
+
+    @property
+    def internal(self) -> bool:
+        """A `_Private` class, or one created in a `detail`/`_private` module: the package's own
+        plumbing, which users meet only through its Python wrappers."""
+        if self.python_name is not None and self.python_name.startswith("_"):
+            return True
+        scope = self.scope
+        if isinstance(scope, ClassBinding):
+            return scope.internal
+        module = scope.submodule if isinstance(scope, ModuleBinding) else None
+        return module is not None and _INTERNAL_MODULE.search(module) is not None
 
     @cached_property
     def short_type(self) -> str:
@@ -539,6 +560,12 @@ class BindingModel(Fields):
     def declared_type(self, name: str, at: Node) -> str | None:
         """The type a local variable or parameter `name` was declared with, as seen from `at`
         (the nearest declaration before it in the enclosing functions), with `*`/`&` kept."""
+        found = self.declaration_of(name, at)
+        return found[1] if found is not None else None
+
+    def declaration_of(self, name: str, at: Node) -> tuple[Node, str, Node | None] | None:
+        """(declaration, type, initial value) of the local variable or parameter `name` as seen
+        from `at`: the nearest declaration before it in the enclosing functions."""
         scope = _Builder.enclosing_function(at)
         while scope is not None:
             best = None
@@ -547,12 +574,14 @@ class BindingModel(Fields):
                     continue
                 for declarator in node.children_by_field_name("declarator"):
                     core, suffix = declarations.unwrap_declarator(declarator)
+                    value = None
                     if core.type == "init_declarator":
+                        value = core.child_by_field_name("value")
                         inner = core.child_by_field_name("declarator")
                         core, more = declarations.unwrap_declarator(inner) if inner is not None else (core, "")
                         suffix += more
                     if core.type == "identifier" and node_text(core) == name:
-                        best = f"{declarations.base_type(node, declarator)}{suffix}"
+                        best = (node, f"{declarations.base_type(node, declarator)}{suffix}", value)
             if best is not None:
                 return best
             scope = _Builder.enclosing_function(scope)
@@ -726,11 +755,12 @@ class _Builder:
         template = self.class_template(type_node) if type_node is not None else None
         if template is not None:
             kind, cpp_type, extra_types = template
-            python_name = None
+            python_name = scope = None
             if value is not None and value.type == "argument_list":
                 args = value.named_children
                 python_name = string_value(args[1]) if len(args) > 1 else None
-            binding = ClassBinding(kind, cpp_type, python_name, decl, extra_types=extra_types)
+                scope = self.resolve(args[0]) if args else None
+            binding = ClassBinding(kind, cpp_type, python_name, decl, extra_types=extra_types, scope=scope)
             self.classes.append(binding)
             return binding
         if value is not None and value.type != "argument_list":
@@ -791,6 +821,10 @@ class _Builder:
             if method in CHAIN_METHODS and target is not None:
                 return self.resolve(target)
             return None
+        if function.type == "qualified_identifier" and _IMPORT.search(node_text(function)):
+            args = node.child_by_field_name("arguments")
+            first = args.named_children[0] if args is not None and args.named_children else None
+            return ModuleBinding(None, string_value(first) if first is not None else None)
         template = self.class_template(function)
         if template is None:
             return None
@@ -798,7 +832,8 @@ class _Builder:
         args = node.child_by_field_name("arguments")
         named = args.named_children if args is not None else []
         python_name = string_value(named[1]) if len(named) > 1 else None
-        binding = ClassBinding(kind, cpp_type, python_name, node, extra_types=extra_types)
+        scope = self.resolve(named[0]) if named else None
+        binding = ClassBinding(kind, cpp_type, python_name, node, extra_types=extra_types, scope=scope)
         self.classes.append(binding)
         return binding
 
@@ -1060,7 +1095,15 @@ def bound_types(content: bytes) -> set[str]:
     found = opaque_types(text) if b"OPAQUE" in content or b"bind_" in content else set()
     for hit in _BOUND_TYPE.finditer(text):
         found.add(first_template_argument(text, hit.start(1)))
+    if b"using" in content or b"typedef" in content:  # `NB_MAKE_OPAQUE(info_map)` binds what the alias names
+        aliases = {m["name"] or m["name2"]: "".join((m["type"] or m["type2"]).split()) for m in _TYPE_ALIAS.finditer(text)}
+        found |= {aliases[t] for t in found if t in aliases}
     return {t.lstrip(":") for t in found if t}
+
+
+_TYPE_ALIAS = LazyPattern(
+    r"\busing\s+(?P<name>\w+)\s*=\s*(?:typename\s+)?(?P<type>[^;{}]+);|\btypedef\s+(?P<type2>[^;{}]+?)\s*\b(?P<name2>\w+)\s*;"
+)
 
 
 def extension_modules(content: bytes) -> set[str]:

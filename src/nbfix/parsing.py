@@ -79,7 +79,21 @@ def _cursor(compiled: tree_sitter.Query) -> tree_sitter.QueryCursor:
 
 
 def parse(content: bytes) -> tree_sitter.Tree:
-    return _parser().parse(content)
+    return _parser().parse(without_export_macros(content))
+
+
+# `struct GEMMI_DLL AcedrgTables {`: tree-sitter-cpp reads the export macro as the class name and
+# the class as a function. Parsed with the macro blanked (same length, so every offset holds).
+_EXPORT_MACRO = LazyPattern(
+    rb"\b(?:struct|class)\s+(?:alignas\s*\([^()]*\)\s*)?"
+    rb"([A-Z][A-Z0-9]*_[A-Z0-9_]*|[A-Z0-9]*(?:API|EXPORT|DLL))\s+(?=[A-Za-z_]\w*\s*(?:final\s*)?[:{])"
+)
+
+
+def without_export_macros(content: bytes) -> bytes:
+    if b"struct" not in content and b"class" not in content:
+        return content
+    return _EXPORT_MACRO.sub(lambda m: m[0][: m.start(1) - m.start()] + b" " * len(m[1]) + m[0][m.end(1) - m.start():], content)
 
 
 def error_regions(tree: tree_sitter.Tree) -> list[tuple[int, int]]:
