@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
@@ -239,6 +240,8 @@ class RunMemo:
             files = found.files
         for path in files:
             try:
+                if not stat.S_ISREG(os.stat(path).st_mode):
+                    return None  # a FIFO would block the read; the run reports it afresh
                 parts += [path.as_posix(), digest(path.read_bytes())]
             except OSError:
                 return None

@@ -74,25 +74,47 @@ def ignore_folders(path: Path) -> Iterator[Path]:
 
 
 def discover(paths: list[Path], settings: Settings) -> Discovery:
+    """The files to process, each once. A file symlink stands for its target: when the target lies
+    inside the given paths the target is processed (once, under its own name); otherwise a folder
+    walk skips the link, and a link named explicitly is read but never written."""
     files: set[Path] = set()
     errors: list[str] = []
     ignores = _Ignores(settings)
     extensions = {f".{e.lower()}" for e in settings.extensions}
+    # What the given paths cover: a file symlink named explicitly covers itself, not its target.
+    roots = [given.resolve() for given in paths if given.exists() and (given.is_dir() or not given.is_symlink())]
     for given in paths:
         if not given.exists() and not given.is_symlink():
             errors.append(f"{given}: path does not exist")
             continue
-        absolute = given.resolve()
+        absolute = given.parent.resolve() / given.name if given.is_symlink() else given.resolve()
         if settings.force_exclude and ignores.excluded_explicitly(absolute):
             continue
         if not given.is_dir():
-            files.add(absolute)  # a file named explicitly is processed unless --force-exclude
+            files.add(_inside_or_self(absolute, roots))  # named explicitly: processed unless --force-exclude
             continue
         for folder, dirnames, filenames in os.walk(absolute):
             here = Path(folder)
             dirnames[:] = sorted(d for d in dirnames if not ignores.ignored(here / d, is_dir=True))
             for name in filenames:
                 path = here / name
-                if path.suffix.lower() in extensions and not ignores.ignored(path, is_dir=False):
-                    files.add(path)
+                if path.suffix.lower() not in extensions or ignores.ignored(path, is_dir=False):
+                    continue
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not _within(target, roots):
+                        continue  # a walk never follows a link out of the given paths
+                    path = target
+                files.add(path)
     return Discovery(sorted(files), errors)
+
+
+def _within(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _inside_or_self(path: Path, roots: list[Path]) -> Path:
+    """A link named explicitly whose target lies inside the given paths is its target."""
+    if path.is_symlink() and _within(path.resolve(), roots):
+        return path.resolve()
+    return path

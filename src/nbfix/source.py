@@ -1,6 +1,7 @@
 """Reading source files: original bytes, encoding, line endings."""
 
 import os
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -42,8 +43,12 @@ def detect_newline(data: bytes) -> str:
 
 def read_source(path: Path, display: str) -> Source:
     try:
-        raw = path.read_bytes()
         mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise SourceError(display, "is a directory, not a file")
+        if not stat.S_ISREG(mode):  # a FIFO or a device would block the read or never end
+            raise SourceError(display, "not a regular file, skipped")
+        raw = path.read_bytes()
     except PermissionError:
         raise SourceError(display, "cannot read file (permission denied)") from None
     except IsADirectoryError:
