@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from nbfix.casters import available_includes
 from nbfix.declarations import short_name
 from nbfix.edits import append_to_class, indent_unit
 from nbfix.model import FIELD_METHODS, Binding, BindingModel, ClassBinding, Dialect, node_text
+from nbfix.parsing import error_regions
 from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Option, Priority, Rule, Safety
 
@@ -47,8 +49,12 @@ class MissingRepr(Rule):
             return nb::str("{}(x={!r}, y={!r})").format(nb::inst_name(self), self.attr("x"), self.attr("y"));
         });
     ```
-    The repr shows the runtime type's name (a Python subclass shows its own) and each readable
-    field and property, in binding order, through its Python `repr`. A class without readable
+    The repr shows the runtime type's name (a Python subclass shows its own; a nested class its
+    `Outer.Inner` qualified name, which `nb::inst_name` drops) and each readable field and
+    property, in binding order, through its Python `repr`. When it could show fewer than half of
+    the readable attributes (the others are containers, pointers or getter functions), or when
+    part of the class's binding could not be parsed (a `__repr__` may be in there), the finding is
+    noise. A class without readable
     fields but with a string-producing member (`__str__`, `to_string`, `toString`, `str`) gets a
     `__repr__` that delegates to it. Otherwise nbfix only suggests writing one.
 
@@ -75,6 +81,7 @@ class MissingRepr(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
         seen: set[int] = set()
+        unparsed = error_regions(model.tree) if model.tree.root_node.has_error else []
         for cls in model.classes:
             if id(cls) in seen or cls.kind != "class" or not cls.creates or model.has_repr(cls):
                 continue
@@ -86,6 +93,9 @@ class MissingRepr(Rule):
             if cls.internal:
                 yield self.finding(cls.node, message + "; it is internal (users see its Python wrapper)", noise=True)
                 continue
+            if unparsed and hides_a_repr(ctx.content, cls, bindings, unparsed):
+                yield self.finding(cls.node, message + "; part of its binding could not be parsed", noise=True)
+                continue
             unit = indent_unit(ctx.content)
             delegate = string_member(model, bindings)
             if delegate is not None:
@@ -95,8 +105,10 @@ class MissingRepr(Rule):
                 ))
                 continue
             fields = [b.python_name for b in bindings if shows_safely(model, cls, b)]
-            if fields:
-                lines = repr_lines(model.dialect, field_repr(model.dialect, fields, unit), unit)
+            readable = [b for b in bindings if b.method in READABLE and b.python_name and not b.python_name.startswith("_")]
+            if fields and 2 * len(fields) >= len(readable) and not constructed_unseen(bindings, fields):
+                nested = isinstance(cls.scope, ClassBinding)
+                lines = repr_lines(model.dialect, field_repr(model.dialect, fields, unit, nested), unit)
                 yield self.finding(cls.node, message, self.fix(
                     "Add a __repr__ showing the fields", append_to_class(ctx.content, cls, lines)
                 ))
@@ -104,11 +116,49 @@ class MissingRepr(Rule):
             yield self.finding(cls.node, message + "; bind one that shows the object's state", noise=True)
 
 
+def hides_a_repr(content: bytes, cls: ClassBinding, bindings: list[Binding], unparsed: list[tuple[int, int]]) -> bool:
+    """Could a `__repr__` of this class sit where tree-sitter failed (gemmi's C-style member
+    pointer casts turn whole chains into parse errors)? Then nbfix cannot tell: say nothing."""
+    statements = [cls.statement(), *(statement_of(b.call) for b in bindings)]
+    if any(a < s.end_byte and s.start_byte < b for s in statements for a, b in unparsed):
+        return True
+    if cls.variable is None:
+        return False
+    name = re.compile(rb"\b%s\b" % re.escape(cls.variable.encode()))
+    return any(_REPR_NAME.search(content, a, b) and name.search(content, a, b) for a, b in unparsed)
+
+
+def constructed_unseen(bindings: list[Binding], fields: list[str]) -> bool:
+    """Does a constructor take more named arguments the repr would not show than fields it shows
+    (gemmi's `cif.Ddl(logger, print_unknown_tags, use_regex, ...)` against one bool field)? Then
+    the repr misses the state that matters."""
+    for binding in bindings:
+        first = binding.arguments[0] if binding.arguments else None
+        if binding.python_name != "__init__" and not (first is not None and b"init" in (first.text or b"")[:40]):
+            continue
+        names = [extra.value for extra in binding.extras_of("arg") if extra.value]
+        if len([n for n in names if n not in fields]) > len(fields):
+            return True
+    return False
+
+
+def statement_of(node):
+    while node.parent is not None and node.type not in ("expression_statement", "declaration"):
+        node = node.parent
+    return node
+
+
+_REPR_NAME = re.compile(rb'"__(?:repr|str)__"')
+
+
+
+
 _HOLDERS = LazyPattern(r"\b(?:shared_ptr|unique_ptr|intrusive_ptr|ref|Ref|holder)\b|_ptr\b")
-# Field types whose Python repr is cheap and cannot fail: no caster header needed.
+# Field types whose Python repr is cheap and cannot fail: no caster header needed. Not `char`: its
+# repr is a one-character str, often a flag such as gemmi's altloc, `\x00` when unset.
 _SCALARS = LazyPattern(
-    r"^(?:(?:un)?signed |long |short )*(?:bool|char|int|long|short|unsigned|float|double|size_t|ssize_t|"
-    r"ptrdiff_t|u?int(?:8|16|32|64)_t|Py_ssize_t)$"
+    r"^(?:(?:un)?signed |long |short )*(?:bool|int|long|short|unsigned|float|double|(?:std::)?size_t|ssize_t|"
+    r"(?:std::)?ptrdiff_t|(?:std::)?u?int(?:8|16|32|64)_t|Py_ssize_t)$"
 )
 _CONTAINERS = LazyPattern(
     r"\b(?:vector|map|unordered_map|set|unordered_set|multimap|multiset|list|deque|array|span|valarray|"
@@ -202,13 +252,18 @@ def delegate_repr(dialect: Dialect, member: str) -> list[str]:
     return [f'return {ns}str(self.attr("{member}")());']
 
 
-def field_repr(dialect: Dialect, fields: list[str], unit: str) -> list[str]:
+def field_repr(dialect: Dialect, fields: list[str], unit: str, nested: bool = False) -> list[str]:
     """The lambda body lines of a `__repr__` showing `fields` through their Python repr.
-    A long `return` continues `.format(...)` on the next line."""
+    A long `return` continues `.format(...)` on the next line. A nested class shows its
+    `__qualname__` (`Outer.Inner`): `inst_name` drops the outer class."""
     ns = dialect.prefix
     pattern = ", ".join(f"{name}={{!r}}" for name in fields)
     attrs = ", ".join(f'self.attr("{name}")' for name in fields)
-    if dialect.name == "nanobind":
+    if dialect.name == "nanobind" and nested:
+        lines = [f"{ns}handle type = self.type();"]
+        head = f'return {ns}str("{{}}.{{}}({pattern})")'
+        arguments = f'type.attr("__module__"), type.attr("__qualname__"), {attrs}'
+    elif dialect.name == "nanobind":
         lines = []
         head, arguments = f'return {ns}str("{{}}({pattern})")', f"{ns}inst_name(self), {attrs}"
     else:
