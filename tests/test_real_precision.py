@@ -98,3 +98,15 @@ def test_every_label_names_its_evidence():
         assert len(keys) == len(set(keys)), f"{path.name}: a finding is labelled twice"
         for finding in labels["findings"]:
             assert finding["label"] in ("TRUE", "FALSE", "NOISE") and finding["reason"].strip(), (path.name, finding)
+
+
+def test_readme_reports_the_labelled_counts():
+    """The README's precision table says what the labels say: every finding printed is TRUE (the
+    test above fails otherwise), so the counts are the TRUE labels and those with a fix."""
+    table = (ROOT / "README.md").read_text(encoding="utf-8").split("## How precise is nbfix", 1)[1].split("\n## ", 1)[0]
+    rows = {m[1]: (int(m[2]), int(m[3]), int(m[4])) for m in re.finditer(
+        r"^\| (?:[\w.-]+/)?(?:FEniCS )?(\w+) \|.*\| (\d+) \| (\d+) \| 0 \| (\d+) \|$", table, re.M)}
+    for path in LABELS:
+        labels = json.loads(path.read_text(encoding="utf-8"))
+        true = [f for f in labels["findings"] if f["label"] == "TRUE"]
+        assert rows.get(labels["project"]) == (len(true), len(true), sum(f["fixed"] for f in true)), labels["project"]
