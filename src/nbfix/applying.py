@@ -28,11 +28,12 @@ def apply(
     jobs: int | None = None,
     no_cache: bool = False,
     progress=None,
+    quiet: bool = False,
 ) -> int:
     def body() -> int:
         fmt = commands.check_format(output_format)
         settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
-        report = Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes)
+        report = Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet)
         if may_move_python_names(settings):
             result = commands.run_paths(paths, settings, True, None, jobs, no_cache, progress=progress)
             return finish(result, report)
@@ -45,8 +46,9 @@ class Report:
     """How an `apply` run reports: output format and file, statistics, which exit code."""
 
     def __init__(self, settings, fmt: str, output_file: Path | None, statistics: bool,
-                 exit_non_zero_on_fix: bool, show_fixes: bool) -> None:
+                 exit_non_zero_on_fix: bool, show_fixes: bool, quiet: bool = False) -> None:
         self.settings = settings
+        self.quiet = quiet  # findings and errors only: no summary, no note on hidden noise
         self.fmt = fmt
         self.output_file = output_file
         self.statistics = statistics
@@ -54,22 +56,22 @@ class Report:
         self.show_fixes = show_fixes
 
     def close(self, output, errors: list[str], remaining: int, written: int, fixed: int, fixes=None,
-              hidden: dict[str, int] | None = None) -> int:
+              hidden: dict[str, int] | None = None, warnings: list[str] = ()) -> int:
         """Print what was fixed and what remains (`output` renders it, given the summary line),
         the errors, and return the exit code."""
         from nbfix.report import plural
 
-        summary = f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({remaining} remaining)."
+        summary = "" if self.quiet else f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({remaining} remaining)."
         if self.show_fixes and fixes is not None:
             commands.emit(fixes, None)
         commands.emit(output(summary), self.output_file)
-        if hidden and self.fmt in ("text", "concise") and not self.statistics:
+        if hidden and self.fmt in ("text", "concise") and not self.statistics and not self.quiet:
             from nbfix.output import hidden_note
 
             sys.stdout.write(hidden_note(hidden))
-        if self.fmt not in ("text", "github") or self.statistics:
+        if (self.fmt not in ("text", "github") or self.statistics) and summary:
             print(summary, file=sys.stderr)
-        commands.print_errors(errors)
+        commands.print_errors([*warnings, *errors])
         if errors:
             return EXIT_ERROR
         if remaining or (self.exit_non_zero_on_fix and written):
@@ -121,7 +123,8 @@ def finish(result, report: Report) -> int:
         return render(report.fmt, result.files, unsafe, summary)
 
     fixes = fixes_applied(result.files) if report.show_fixes else None
-    return report.close(output, result.errors, result.remaining, written, fixed, fixes, result.hidden)
+    return report.close(output, result.errors, result.remaining, written, fixed, fixes, result.hidden,
+                        result.warnings)
 
 
 def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> int:
@@ -170,4 +173,4 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
         return output
 
     return report.close(rendered, result.errors + write_errors, result.remaining, written, fixed, fixes,
-                        result.hidden)
+                        result.hidden, result.warnings)

@@ -17,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 # readable=False: an unreadable file is reported by nbfix itself, and the other files still run.
@@ -37,7 +38,34 @@ FormatOpt = typer.Option(
 OutputOpt = typer.Option(None, "--output-file", "-o", help="Write the findings to this file.")
 StatisticsOpt = typer.Option(False, "--statistics", help="Print counts per rule instead of findings.")
 JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: one per core for big runs).")
-NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor write .nbfix_cache/.")
+NoCacheOpt = typer.Option(
+    False, "--no-cache", help="Neither read nor write .nbfix_cache/ (every command but `clean` writes it otherwise)."
+)
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print findings, diffs and errors only: no summary lines.")
+ExitZeroOpt = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain (errors still exit 2).")
+ColorOpt = typer.Option(
+    "auto", "--color", help="Colour diffs: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), always or never."
+)
+
+
+def _exit(code: int, exit_zero: bool) -> typer.Exit:
+    return typer.Exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def use_colour(choice: str, stream=None) -> bool:
+    """--color, then NO_COLOR and FORCE_COLOR (https://no-color.org, https://force-color.org), then
+    whether the stream is a terminal."""
+    import os
+
+    if choice not in ("auto", "always", "never"):
+        raise commands.UsageError(f"--color must be auto, always or never, not '{choice}'")
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return (stream or sys.stdout).isatty()
 
 
 @app.command()
@@ -54,19 +82,41 @@ def check(
     statistics: bool = StatisticsOpt,
     jobs: Optional[int] = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    exit_zero: bool = ExitZeroOpt,
+    fix: bool = typer.Option(False, "--fix", help="Apply the fixes (as `nbfix apply`)."),
+    show_diff: bool = typer.Option(False, "--diff", help="Show the fixes as a diff, change nothing (as `nbfix diff`)."),
+    color: str = ColorOpt,
 ) -> None:
     """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable)."""
-    raise typer.Exit(commands.check(
+    if fix and show_diff:
+        raise typer.Exit(commands.guarded(lambda: _usage("--fix and --diff exclude each other")))
+    if show_diff:
+        raise _exit(_diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache,
+                          quiet, color), exit_zero)
+    if fix:
+        from nbfix import applying
+
+        raise _exit(applying.apply(
+            paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
+            statistics, False, False, jobs, no_cache, progress=commands.progress_bar(), quiet=quiet,
+        ), exit_zero)
+    raise _exit(commands.check(
         paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
-        statistics, jobs, no_cache, progress=commands.progress_bar(),
-    ))
+        statistics, jobs, no_cache, progress=commands.progress_bar(), quiet=quiet,
+    ), exit_zero)
+
+
+def _usage(message: str) -> int:
+    raise commands.UsageError(message)
 
 
 class _DiffPrinter:
     """Prints each changed file's diff as its result arrives, and counts them."""
 
-    def __init__(self) -> None:
-        self.colour = sys.stdout.isatty()
+    def __init__(self, colour: bool | None = None, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.colour = sys.stdout.isatty() if colour is None else colour
         self.files = self.fixed = 0
 
     def __call__(self, file) -> None:
@@ -88,8 +138,9 @@ def _show_diff(result, printer: _DiffPrinter | None = None) -> int:
     printer = printer or _DiffPrinter()
     for file in result.files:
         printer(file)
-    print(f"Would fix {plural(printer.fixed, 'finding')} in {plural(printer.files, 'file')}.", file=sys.stderr)
-    commands.print_errors(result.errors)
+    if not printer.quiet:
+        print(f"Would fix {plural(printer.fixed, 'finding')} in {plural(printer.files, 'file')}.", file=sys.stderr)
+    commands.print_errors(result.warnings + result.errors)
     return EXIT_ERROR if result.errors else EXIT_FINDINGS if printer.files else EXIT_CLEAN
 
 
@@ -104,18 +155,25 @@ def diff(
     force_exclude: Optional[bool] = ForceExcludeOpt,
     jobs: Optional[int] = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    exit_zero: bool = ExitZeroOpt,
+    color: str = ColorOpt,
 ) -> None:
     """Show the fixes as a unified diff (git apply accepts it); change nothing. Exit 1 if any."""
+    raise _exit(_diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache,
+                      quiet, color), exit_zero)
 
+
+def _diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache, quiet, color) -> int:
     def body() -> int:
         settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
         progress = commands.progress_bar()
-        printer = _DiffPrinter()  # file by file: a big run keeps no file contents
+        printer = _DiffPrinter(use_colour(color), quiet)  # file by file: a big run keeps no file contents
         result = commands.run_paths(paths, settings, True, jobs=jobs, no_cache=no_cache, progress=progress,
                                     consume=printer)
         return _show_diff(result, printer)
 
-    raise typer.Exit(commands.guarded(body))
+    return commands.guarded(body)
 
 
 @app.command()
@@ -140,15 +198,19 @@ def apply(
     show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
     jobs: Optional[int] = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    exit_zero: bool = ExitZeroOpt,
+    color: str = ColorOpt,
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
     from nbfix import applying
 
     if not (dry_run or interactive):
-        raise typer.Exit(applying.apply(
+        raise _exit(applying.apply(
             paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
             statistics, exit_non_zero_on_fix, show_fixes, jobs, no_cache, progress=commands.progress_bar(),
-        ))
+            quiet=quiet,
+        ), exit_zero)
 
     def body() -> int:
         fmt = commands.check_format(output_format)
@@ -161,17 +223,17 @@ def apply(
             from nbfix.runner import python_preview
 
             decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
-        printer = _DiffPrinter() if dry_run and not interactive else None  # as `diff`: file by file
+        printer = _DiffPrinter(use_colour(color), quiet) if dry_run and not interactive else None  # as `diff`
         result = commands.run_paths(
             paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar(),
             consume=printer,
         )
         if dry_run:
             return _show_diff(result, printer)
-        report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes)
+        report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet)
         return applying.finish(result, report)
 
-    raise typer.Exit(commands.guarded(body))
+    raise _exit(commands.guarded(body), exit_zero)
 
 
 @app.command()
@@ -224,8 +286,9 @@ def explain(rule: str = typer.Argument(..., help="A rule code or name, e.g. NB10
 
         matches = [r for r in all_rules() if rule.upper() == r.code or rule.lower() == r.name]
         if not matches:
-            known = ", ".join(r.code for r in all_rules())
-            raise commands.UsageError(f"unknown rule '{rule}' (codes: {known})")
+            from nbfix.config import did_you_mean
+
+            raise commands.UsageError(f"unknown rule '{rule}'{did_you_mean(rule)}")
         r = matches[0]
         print(f"{r.code} ({r.name}) · priority {r.priority.value} · fix {r.fix_safety.value}\n")
         print(r.documentation())

@@ -113,8 +113,9 @@ def emit(output, output_file: Optional[Path]) -> None:
 
 
 def print_errors(errors: list[str]) -> None:
+    """One line each on stderr; lines that start with `warning: ` are warnings."""
     for error in errors:
-        print(f"nbfix: error: {error}", file=sys.stderr)
+        print(f"nbfix: {error}" if error.startswith("warning: ") else f"nbfix: error: {error}", file=sys.stderr)
 
 
 def guarded(body: Callable[[], int]) -> int:
@@ -142,6 +143,7 @@ def check(
     jobs: Optional[int] = None,
     no_cache: bool = False,
     progress=None,
+    quiet: bool = False,
 ) -> int:
     def body() -> int:
         fmt = check_format(output_format)
@@ -150,7 +152,7 @@ def check(
         if not no_cache:
             from nbfix.cache import RunMemo
 
-            memo = RunMemo.for_check(settings, list(paths) if paths else [Path(".")], f"{fmt}:{statistics}")
+            memo = RunMemo.for_check(settings, list(paths) if paths else [Path(".")], f"{fmt}:{statistics}:{quiet}")
         answer = memo.load() if memo is not None else None
         if answer is None:
             answer = _check(settings, fmt)
@@ -170,8 +172,9 @@ def check(
             report = LineReport(fmt, settings.unsafe_fixes, statistics, output.write)
             result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, keep_content=False,
                                progress=progress, consume=report.add)
-            report.close()
-            if fmt in ("text", "concise") and not statistics:
+            # "All checks passed!" is not true when a path could not be checked: only the errors say so.
+            report.close("" if quiet or result.errors and not sum(report.counts.values()) else None)
+            if fmt in ("text", "concise") and not statistics and not quiet:
                 from nbfix.output import hidden_note
 
                 output.write(hidden_note(result.hidden))
@@ -179,9 +182,10 @@ def check(
             from nbfix.output import render
 
             result = run_paths(paths, settings, False, jobs=jobs, no_cache=no_cache, progress=progress)
-            output = render(fmt, result.files, settings.unsafe_fixes)
+            clean_but_failed = result.errors and not result.remaining
+            output = render(fmt, result.files, settings.unsafe_fixes, "" if clean_but_failed or quiet else None)
         code = EXIT_ERROR if result.errors else EXIT_FINDINGS if result.remaining else EXIT_CLEAN
-        return output, result.errors, code
+        return output, result.warnings + result.errors, code
 
     return guarded(body)
 

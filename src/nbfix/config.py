@@ -216,14 +216,27 @@ def rule_options(table: Any, where: str) -> dict[str, dict[str, Any]]:
     return result
 
 
+def did_you_mean(word: str, listing: bool = True) -> str:
+    """"; did you mean NB102?" for the closest rule codes and names, else (with `listing`) the
+    codes and names there are."""
+    import difflib
+
+    rules = all_rules()
+    candidates = [r.code for r in rules] + [r.name for r in rules]
+    close = difflib.get_close_matches(word.upper() if word[:2].lower() == "nb" else word.lower(), candidates, n=2, cutoff=0.6)
+    if close:
+        return f"; did you mean {' or '.join(close)}?"
+    if not listing:
+        return ""
+    return f" (codes: {', '.join(r.code for r in rules)}; names: {', '.join(r.name for r in rules)})"
+
+
 def _expand(selectors: tuple[str, ...]) -> list[type[Rule]]:
     rules: list[type[Rule]] = []
     for selector in selectors:
         matched = rule_by_selector(selector)
         if not matched:
-            codes = ", ".join(r.code for r in all_rules())
-            names = ", ".join(r.name for r in all_rules())
-            raise ConfigError(f"unknown rule selector '{selector}' (codes: {codes}; names: {names})")
+            raise ConfigError(f"unknown rule selector '{selector}'{did_you_mean(selector)}")
         rules.extend(matched)
     return rules
 

@@ -46,6 +46,25 @@ def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:
     return result
 
 
+def unknown_suppressions(source: Source) -> list[str]:
+    """A warning for each `nbfix: ignore[...]` entry that names no rule (it suppresses nothing)."""
+    if b"nbfix" not in source.content:
+        return []
+    from nbfix.config import did_you_mean
+    from nbfix.registry import all_rules
+
+    known = {r.code for r in all_rules()} | {r.name for r in all_rules()}
+    lines = LineIndex(source.content)
+    warnings = []
+    for match in _SUPPRESSION.finditer(source.content):
+        for part in (match[1] or b"").decode("utf-8", "replace").split(","):
+            name = part.strip()
+            if name and name not in known:
+                line = lines.line_of(match.start()) + 1
+                warnings.append(f"warning: {source.display}:{line}: `nbfix: ignore[{name}]` names no rule{did_you_mean(name, listing=False)}")
+    return warnings
+
+
 def _suppressed(finding: Finding, line: int, table: dict[int, set[str] | None]) -> bool:
     if line not in table:
         return False
@@ -145,7 +164,7 @@ class Linter:
         """Lint one file; with `fix`, apply fixes in passes until nothing changes. `decide`
         (interactive review) is asked about each fix before it is applied; a declined fix is
         not offered again."""
-        result = FileResult(source)
+        result = FileResult(source, warnings=unknown_suppressions(source))
         if not self.active(source.content, ignored):
             return result  # no rule could fire, and fixes only come from rules: nothing to parse
         declined: set[tuple] = set()

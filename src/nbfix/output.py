@@ -110,7 +110,9 @@ class LineReport:
         if self.statistics:
             self.write(self._table())
         elif self.fmt in ("text", "github"):
-            self.write((summary if summary is not None else self.summary()) + "\n")
+            line = summary if summary is not None else self.summary()
+            if line:
+                self.write(line + "\n")
 
     def _table(self) -> str:
         """Counts per rule, most frequent first: code, count, fixable count, name."""

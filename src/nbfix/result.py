@@ -20,7 +20,7 @@ class Located(NamedTuple):
 
 
 class FileResult(Fields):
-    __slots__ = _fields = ("source", "remaining", "fixed", "new_content", "passes", "error", "hidden")
+    __slots__ = _fields = ("source", "remaining", "fixed", "new_content", "passes", "error", "hidden", "warnings")
 
     def __init__(
         self,
@@ -31,6 +31,7 @@ class FileResult(Fields):
         passes: list[tuple[Edit, ...]] | None = None,  # the edits applied, pass by pass
         error: str | None = None,
         hidden: dict[str, int] | None = None,  # rule code -> findings with nothing to act on, not shown
+        warnings: list[str] | None = None,  # one line each, e.g. a suppression naming no rule
     ) -> None:
         self.source = source
         self.remaining = [] if remaining is None else remaining
@@ -39,6 +40,7 @@ class FileResult(Fields):
         self.passes = [] if passes is None else passes
         self.error = error
         self.hidden = {} if hidden is None else hidden
+        self.warnings = [] if warnings is None else warnings
 
     @property
     def changed(self) -> bool:

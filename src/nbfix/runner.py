@@ -26,6 +26,7 @@ class RunResult:
         self.python_moves = False  # fixes moved names: C++ and Python files are written together or not at all
         self.consumed = 0  # findings in the results handed to `run(consume=...)` instead of `files`
         self.hidden: dict[str, int] = {}  # rule code -> findings with nothing to act on, not shown
+        self.warnings: list[str] = []  # "warning: ..." lines: printed with the errors, never exit 2
 
     @property
     def remaining(self) -> int:
@@ -117,6 +118,7 @@ def run(
             continue
         if file_result.error:
             result.errors.append(f"{file_result.source.display}: {file_result.error}")
+        result.warnings += file_result.warnings
         moves += [m for item in file_result.fixed if item.finding.fix for m in item.finding.fix.python_moves]
         for code, count in file_result.hidden.items():
             result.hidden[code] = result.hidden.get(code, 0) + count
