@@ -856,6 +856,61 @@ def measure(paths: list[Path], corpus: Path, args: argparse.Namespace, command: 
 # --------------------------------------------------------------------------- report
 
 
+TARGET_BIG_FILE_RATIO = 1.5  # seconds per MB of the largest file / of the smallest
+
+
+def one_big_file(root: Path, megabytes: float, seed: int) -> Path:
+    """One generated binding file of about `megabytes` (one translation unit, many classes)."""
+    folder = root / f"big_{megabytes:g}mb"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bind_big.cpp"
+    path.write_bytes(Generator(random.Random(seed)).file(int(megabytes * MB)).encode("utf-8"))
+    return path
+
+
+def big_file_scaling(root: Path, sizes: list[float], args: argparse.Namespace) -> dict:
+    """nbfix check and ast-grep scan on one file of each size, alone in its folder: wall time,
+    seconds per MB and peak memory. Superlinear work in one tree shows here, not in a corpus of
+    small files."""
+    nbfix = find_nbfix()
+    sg = find_tool("ast-grep", "install it with `pip install ast-grep-cli` (see benchmarks/README.md)")
+    codes = rule_codes(nbfix)
+    select = ["--select", ",".join(codes)] if args.rules == "all" else []
+    rows = []
+    for megabytes in sizes:
+        path = one_big_file(root, megabytes, args.seed)
+        size_mb = path.stat().st_size / MB
+        nb = run_measured([nbfix, "check", "--no-cache", *select, path.name], path.parent)
+        require(nb, f"nbfix check on one {megabytes:g} MB file", (0, 1))
+        sg_run = run_measured([sg, "scan", "--config", str(SGCONFIG), "--report-style", "short", "--color", "never",
+                               "--no-ignore", "parent", path.name], path.parent)
+        require(sg_run, f"ast-grep scan on one {megabytes:g} MB file", (0,))
+        rows.append({
+            "mb": round(size_mb, 3), "nbfix_s": round(nb.seconds, 3), "nbfix_s_per_mb": round(nb.seconds / size_mb, 3),
+            "nbfix_peak_mib": round(nb.tree_rss_kib / MIB, 1), "nbfix_mib_per_mb": round(nb.tree_rss_kib / MIB / size_mb, 1),
+            "ast_grep_s": round(sg_run.seconds, 3), "ast_grep_peak_mib": round(sg_run.tree_rss_kib / MIB, 1),
+            "findings": count_findings(nb.stdout),
+        })
+        log(f"one {size_mb:.2f} MB file: nbfix {nb.seconds:.2f} s, ast-grep {sg_run.seconds:.2f} s")
+        path.unlink()
+    ratio = rows[-1]["nbfix_s_per_mb"] / rows[0]["nbfix_s_per_mb"] if len(rows) > 1 else 1.0
+    return {"rows": rows, "ratio": round(ratio, 3), "met": ratio <= TARGET_BIG_FILE_RATIO}
+
+
+def big_file_markdown(scaling: dict) -> str:
+    rows = scaling["rows"]
+    lines = ["", f"One big file (`nbfix check --no-cache` and `ast-grep scan` on one generated file, cwd = its folder):",
+             "", "| file | nbfix | nbfix s/MB | nbfix peak (tree RSS) | MiB per MB | ast-grep | ast-grep peak | findings |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['mb']:.2f} MB | {r['nbfix_s']:.2f} s | {r['nbfix_s_per_mb']:.2f} | {r['nbfix_peak_mib']:.0f} MiB "
+                     f"| {r['nbfix_mib_per_mb']:.0f} | {r['ast_grep_s']:.2f} s | {r['ast_grep_peak_mib']:.0f} MiB | {r['findings']} |")
+    if len(rows) > 1:
+        lines += ["", f"s/MB of the {rows[-1]['mb']:.2f} MB file / of the {rows[0]['mb']:.2f} MB file: "
+                      f"{scaling['ratio']:.2f} (target <= {TARGET_BIG_FILE_RATIO}: {'met' if scaling['met'] else '**not met**'})"]
+    return "\n".join(lines)
+
+
 def mem_text(m: Memory) -> str:
     pss = f"{m.tree_pss_mib:.1f}" if m.tree_pss_mib is not None else "n/a"
     return (f"tree RSS {m.tree_rss_mib:.1f} MiB; tree PSS {pss} MiB; largest process {m.largest_process_mib:.1f} MiB;"
@@ -951,6 +1006,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "per core for big runs; ast-grep gets --threads <cores>)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="write the corpus to DIR and keep it")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    parser.add_argument("--big-files", metavar="MB,MB,...", default="",
+                        help="also time one generated file of each size, e.g. 0.5,4,20 (scaling in one tree)")
+    parser.add_argument("--only-big-files", action="store_true", help="skip the corpus measurements")
     return parser.parse_args(argv)
 
 
@@ -965,19 +1023,29 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cleanup = tempfile.TemporaryDirectory(prefix="nbfix-bench-")
         corpus = Path(cleanup.name)
+    sizes = [float(part) for part in args.big_files.split(",") if part.strip()]
+    results = scaling = None
     try:
-        log(f"writing a {args.mb:g} MB corpus to {corpus}")
-        paths = write_corpus(corpus, args.mb, args.seed)
-        results = measure(paths, corpus, args, command)
+        if not args.only_big_files:
+            log(f"writing a {args.mb:g} MB corpus to {corpus}")
+            paths = write_corpus(corpus, args.mb, args.seed)
+            results = measure(paths, corpus, args, command)
+        if sizes:
+            scaling = big_file_scaling(corpus, sorted(sizes), args)
     except BenchError as exc:
         print(f"bench_check: error: {exc}", file=sys.stderr)
         return 2
     finally:
         if cleanup is not None:
             cleanup.cleanup()
-    print(markdown(results))
+    if results is not None:
+        print(markdown(results))
+    else:
+        print(f"Command: `{command}` (seed {args.seed}, {os.cpu_count()} cores)")
+    if scaling is not None:
+        print(big_file_markdown(scaling))
     if args.json:
-        print(json.dumps(asdict(results), indent=2))
+        print(json.dumps({**(asdict(results) if results is not None else {}), "big_files": scaling}, indent=2))
     return 0
 
 

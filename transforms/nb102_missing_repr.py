@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterator
 
@@ -9,7 +10,7 @@ from nbfix.casters import available_includes
 from nbfix.declarations import short_name
 from nbfix.edits import append_to_class, indent_unit
 from nbfix.model import FIELD_METHODS, Binding, BindingModel, ClassBinding, Dialect, node_text
-from nbfix.parsing import error_regions
+from nbfix.parsing import STATEMENTS, error_regions, found_in
 from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Option, Priority, Rule, Safety
 
@@ -81,7 +82,7 @@ class MissingRepr(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
         seen: set[int] = set()
-        unparsed = error_regions(model.tree) if model.tree.root_node.has_error else []
+        unparsed = merged(error_regions(model.tree)) if model.tree.root_node.has_error else []
         for cls in model.classes:
             if id(cls) in seen or cls.kind != "class" or not cls.creates or model.has_repr(cls):
                 continue
@@ -119,13 +120,31 @@ class MissingRepr(Rule):
 def hides_a_repr(content: bytes, cls: ClassBinding, bindings: list[Binding], unparsed: list[tuple[int, int]]) -> bool:
     """Could a `__repr__` of this class sit where tree-sitter failed (gemmi's C-style member
     pointer casts turn whole chains into parse errors)? Then nbfix cannot tell: say nothing."""
-    statements = [cls.statement(), *(statement_of(b.call) for b in bindings)]
-    if any(a < s.end_byte and s.start_byte < b for s in statements for a, b in unparsed):
-        return True
+    found = found_in(cls.tree) if getattr(cls, "tree", None) is not None else None
+    statements = [cls.statement(), *(statement_of(found, b.call) for b in bindings)]
+    starts = [a for a, _ in unparsed]
+    for statement in statements:  # unparsed regions are disjoint and sorted: the one just before
+        index = bisect.bisect_left(starts, statement.end_byte) - 1
+        if index >= 0 and unparsed[index][1] > statement.start_byte:
+            return True
     if cls.variable is None:
         return False
-    name = re.compile(rb"\b%s\b" % re.escape(cls.variable.encode()))
-    return any(_REPR_NAME.search(content, a, b) and name.search(content, a, b) for a, b in unparsed)
+    return cls.variable.encode() in words_beside_a_repr(content, unparsed)
+
+
+def words_beside_a_repr(content: bytes, unparsed: list[tuple[int, int]]) -> frozenset[bytes]:
+    """The identifiers in unparsed regions that also name `__repr__` or `__str__` (once per file)."""
+    if _WORDS[0] is not content or _WORDS[1] != unparsed:
+        words = set()
+        for a, b in unparsed:
+            if _REPR_NAME.search(content, a, b):
+                words.update(_WORD.findall(content, a, b))
+        _WORDS[:] = [content, unparsed, frozenset(words)]
+    return _WORDS[2]
+
+
+_WORD = re.compile(rb"\b[A-Za-z_]\w*\b")
+_WORDS: list = [None, None, frozenset()]  # the last file's content, its regions, their words
 
 
 def constructed_unseen(bindings: list[Binding], fields: list[str]) -> bool:
@@ -142,10 +161,21 @@ def constructed_unseen(bindings: list[Binding], fields: list[str]) -> bool:
     return False
 
 
-def statement_of(node):
-    while node.parent is not None and node.type not in ("expression_statement", "declaration"):
-        node = node.parent
-    return node
+def merged(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted regions joined where they overlap."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(regions):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def statement_of(found, node):
+    if node.type in STATEMENTS:
+        return node
+    return (found.enclosing(node, STATEMENTS) if found is not None else None) or node
 
 
 _REPR_NAME = re.compile(rb'"__(?:repr|str)__"')

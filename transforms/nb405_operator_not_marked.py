@@ -76,12 +76,22 @@ class OperatorNotMarked(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
+        catch_all: dict[tuple[str, int], bool] = {}  # (name, owner): has a catch-all overload
+        groups: dict[tuple[str, int], list[Binding]] = {}  # the overloads tried in turn
+        for other in model.bindings:
+            if other.python_name in BINARY_DUNDERS and other.callable is not None:
+                groups.setdefault((other.python_name, id(other.owner)), []).append(other)
         for binding in model.bindings:
             if binding.python_name not in BINARY_DUNDERS or binding.extras_of("is_operator"):
                 continue
             if binding.method != "def" or binding.callable is None:
                 continue
-            if not can_mismatch(model, binding) or any(takes_anything(model, o) for o in overloads(model, binding)):
+            if not can_mismatch(model, binding):
+                continue
+            key = (binding.python_name, id(binding.owner))
+            if key not in catch_all:
+                catch_all[key] = any(takes_anything(model, o) for o in groups[key])
+            if catch_all[key]:
                 continue
             arguments = binding.call.child_by_field_name("arguments")
             edits = add_argument(ctx.content, arguments, f"{model.dialect.prefix}is_operator()")
@@ -104,14 +114,6 @@ def other_operand(model: BindingModel, binding: Binding) -> str | None:
     params = signatures[0].params
     wanted = 1 if target.kind == "member_pointer" and target.scope in model.project.classes else 2
     return params[-1] if len(params) == wanted else None
-
-
-def overloads(model: BindingModel, binding: Binding) -> list[Binding]:
-    """The bindings of the same Python name on the same owner: overloads tried in turn."""
-    return [
-        other for other in model.bindings
-        if other.python_name == binding.python_name and other.owner is binding.owner and other.callable is not None
-    ]
 
 
 def takes_anything(model: BindingModel, binding: Binding) -> bool:

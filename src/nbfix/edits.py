@@ -45,6 +45,7 @@ def indentation_at(content: bytes, offset: int) -> str:
 
 
 @lru_cache(maxsize=16)
+@lru_cache(maxsize=4)  # asked once per class and per edit; bytes cache their hash
 def indent_unit(content: bytes) -> str:
     """One level of indentation in this file: a tab, or the most common step of spaces between lines.
 
@@ -78,6 +79,7 @@ def line_indent(content: bytes, offset: int) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
+@lru_cache(maxsize=4)  # asked once per edit: a scan of the whole file each time is quadratic
 def newline_of(content: bytes) -> str:
     crlf = content.count(b"\r\n")
     return "\r\n" if crlf and crlf * 2 >= content.count(b"\n") else "\n"
@@ -212,14 +214,27 @@ def last_statement_on(cls: ClassBinding) -> Node:
     """The last statement in the creating block that binds on the class's variable."""
     statement = cls.statement()
     block = statement.parent
-    last = statement
-    for sibling in block.named_children if block is not None else []:
-        if sibling.start_byte <= statement.start_byte or sibling.type != "expression_statement":
+    if block is None:
+        return statement
+    found = cls._found()
+    memo = found.memo if found is not None else {}
+    key = ("last_statement_on", block.id)
+    if key not in memo:  # one pass over the block for all its classes, not one per class
+        memo[key] = last_binding_statements(block)
+    last = memo[key].get(cls.variable)
+    return last if last is not None and last.start_byte > statement.start_byte else statement
+
+
+def last_binding_statements(block: Node) -> dict[str, Node]:
+    """variable -> the last expression statement of `block` whose call chain starts at it."""
+    last: dict[str, Node] = {}
+    for sibling in block.named_children:
+        if sibling.type != "expression_statement":
             continue
         root = sibling.named_children[0] if sibling.named_children else None
         while root is not None and root.type == "call_expression":
             function = root.child_by_field_name("function")
             root = function.child_by_field_name("argument") if function is not None and function.type == "field_expression" else None
-        if root is not None and root.type == "identifier" and root.text is not None and root.text.decode() == cls.variable:
-            last = sibling
+        if root is not None and root.type == "identifier" and root.text is not None:
+            last[root.text.decode()] = sibling
     return last

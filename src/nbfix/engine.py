@@ -92,13 +92,31 @@ def apply_edits(content: bytes, edits: Iterable[Edit]) -> bytes:
 
 def resolve(fixes: Sequence[tuple[Finding, Fix]]) -> list[tuple[Finding, Fix]]:
     """Fixes whose edits overlap no earlier accepted fix; the rest wait for the next pass."""
+    import bisect
+
     accepted: list[tuple[Finding, Fix]] = []
+    # Accepted edits never conflict, so they are disjoint and their starts and ends both sorted:
+    # an edit can only conflict with those just before where it would go.
+    starts: list[int] = []
     taken: list[Edit] = []
+
+    def conflicts(edit: Edit) -> bool:
+        index = bisect.bisect_right(starts, edit.end) - 1
+        while index >= 0 and taken[index].end >= edit.start:
+            if edit.conflicts(taken[index]):
+                return True
+            index -= 1
+        return False
+
     for finding, fix in sorted(fixes, key=lambda item: (item[1].edits[0].start, item[0].code)):
-        if any(edit.conflicts(other) for edit in fix.edits for other in taken):
-            continue
+        own = sorted(fix.edits)
+        if any(a.conflicts(b) for a, b in zip(own, own[1:])) or any(conflicts(edit) for edit in own):
+            continue  # (a fix whose own edits overlap is malformed: never applied)
         accepted.append((finding, fix))
-        taken.extend(fix.edits)
+        for edit in fix.edits:
+            index = bisect.bisect_right(starts, edit.start)
+            starts.insert(index, edit.start)
+            taken.insert(index, edit)
     return accepted
 
 
@@ -213,7 +231,10 @@ class Linter:
         for finding in found:
             if finding.noise:
                 result.hidden[finding.code] = result.hidden.get(finding.code, 0) + 1
-        result.fixed = [locate(f, LineIndex(before)) for f, before in applied]
+        indexes: dict[int, LineIndex] = {}  # one per pass's content, not one per fix
+        result.fixed = [
+            locate(f, indexes.get(id(before)) or indexes.setdefault(id(before), LineIndex(before))) for f, before in applied
+        ]
         if content != source.content:
             result.new_content = content
         return result

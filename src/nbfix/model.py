@@ -13,7 +13,7 @@ from nbfix import declarations
 from nbfix.casters import first_template_argument, opaque_types
 from nbfix.declarations import IndexQueries, ProjectIndex, Signature, classify_type
 from nbfix.macros import MacroBody, find_macros
-from nbfix.parsing import descendants, found_in, parse, shared_nodes
+from nbfix.parsing import FUNCTIONS, STATEMENTS, descendants, found_in, parse, shared_nodes
 from nbfix.patterns import LazyPattern
 from nbfix.records import Fields
 from nbfix.returns import returned_expressions, return_roots
@@ -321,40 +321,57 @@ class ClassBinding(Fields):
 
     def statement(self) -> Node:
         """The statement that creates the class (declaration or expression statement)."""
+        found = self._found()
+        if self.node.type in STATEMENTS:
+            return self.node
+        if found is not None:
+            return found.enclosing(self.node, STATEMENTS) or self.node
         node = self.node
         while node.parent is not None and node.type not in ("declaration", "expression_statement"):
             node = node.parent
         return node
 
+    def _found(self):
+        tree = getattr(self, "tree", None)  # set by the model builder
+        return found_in(tree) if tree is not None else None
+
+    def chain(self) -> list[Node]:
+        """The calls of the `.def(...)` chain that starts at the creating call, innermost (the
+        creating call) first. Read by one descent from the statement: walking up with `.parent`
+        costs tree-sitter a descent from the root per step, quadratic in a long chain."""
+        statement = self.statement()
+        path = [statement]
+        while path[-1].id != self.node.id:
+            child = path[-1].child_with_descendant(self.node)
+            if child is None:
+                return [self.node]
+            path.append(child)
+        calls, index = [self.node], len(path) - 1
+        while (
+            index >= 2 and path[index - 1].type == "field_expression" and path[index - 2].type == "call_expression"
+            and path[index - 1].child_by_field_name("argument") == path[index]
+        ):
+            calls.append(path[index - 2])
+            index -= 2
+        return calls
+
     def chain_end(self) -> Node:
         """The outermost call of the `.def(...)` chain that starts at the creating call."""
-        node = self.node
-        while (
-            node.parent is not None
-            and node.parent.type == "field_expression"
-            and node.parent.parent is not None
-            and node.parent.parent.type == "call_expression"
-        ):
-            node = node.parent.parent
-        return node
+        return self.chain()[-1]
 
     def last_binding_call(self) -> Node:
         """The outermost `.def*(...)` call of the chain, before any call that is not a binding
         method (`.freeze()`, `.doc()`): what nbfix appends after, so that the model still sees
         the new call on this class (after a terminator it would not, and every pass would add one)."""
-        node = self.node
-        while (
-            node.parent is not None
-            and node.parent.type == "field_expression"
-            and node.parent.parent is not None
-            and node.parent.parent.type == "call_expression"
-        ):
-            field = node.parent.child_by_field_name("field")
+        calls = self.chain()
+        last = calls[0]
+        for call in calls[1:]:
+            field = call.child_by_field_name("function").child_by_field_name("field")
             name = field.text or b"" if field is not None else b""
             if not (name.startswith(b"def") or name in (b"value", b"export_values")):
                 break
-            node = node.parent.parent
-        return node
+            last = call
+        return last
 
 
 Owner = ClassBinding | ModuleBinding
@@ -566,11 +583,12 @@ class BindingModel(Fields):
     def declaration_of(self, name: str, at: Node) -> tuple[Node, str, Node | None] | None:
         """(declaration, type, initial value) of the local variable or parameter `name` as seen
         from `at`: the nearest declaration before it in the enclosing functions."""
-        scope = _Builder.enclosing_function(at)
+        found = found_in(self.tree)
+        scope = found.enclosing(at, FUNCTIONS)
         while scope is not None:
             best = None
-            for node in found_in(self.tree).within(_LOCAL_QUERY, "declaration", scope):
-                if node.start_byte > at.start_byte or _Builder.enclosing_function(node) != scope and node.type == "declaration":
+            for node in found.within(_LOCAL_QUERY, "declaration", scope):
+                if node.start_byte > at.start_byte or found.enclosing(node, FUNCTIONS) != scope and node.type == "declaration":
                     continue
                 for declarator in node.children_by_field_name("declarator"):
                     core, suffix = declarations.unwrap_declarator(declarator)
@@ -584,7 +602,7 @@ class BindingModel(Fields):
                         best = (node, f"{declarations.base_type(node, declarator)}{suffix}", value)
             if best is not None:
                 return best
-            scope = _Builder.enclosing_function(scope)
+            scope = found.enclosing(scope, FUNCTIONS)
         return None
 
     def touches_python(self, node: Node) -> bool:
@@ -704,14 +722,8 @@ class _Builder:
 
     # -- scopes and variables -------------------------------------------------------------
 
-    @staticmethod
-    def enclosing_function(node: Node) -> Node | None:
-        current = node.parent
-        while current is not None:
-            if current.type in ("function_definition", "lambda_expression"):
-                return current
-            current = current.parent
-        return None
+    def enclosing_function(self, node: Node) -> Node | None:
+        return found_in(self.tree).enclosing(node, FUNCTIONS)
 
     def lookup(self, name: str, at: Node) -> Owner | None:
         scope = self.enclosing_function(at)
@@ -761,6 +773,7 @@ class _Builder:
                 python_name = string_value(args[1]) if len(args) > 1 else None
                 scope = self.resolve(args[0]) if args else None
             binding = ClassBinding(kind, cpp_type, python_name, decl, extra_types=extra_types, scope=scope)
+            binding.tree = self.tree
             self.classes.append(binding)
             return binding
         if value is not None and value.type != "argument_list":
@@ -834,6 +847,7 @@ class _Builder:
         python_name = string_value(named[1]) if len(named) > 1 else None
         scope = self.resolve(named[0]) if named else None
         binding = ClassBinding(kind, cpp_type, python_name, node, extra_types=extra_types, scope=scope)
+        binding.tree = self.tree
         self.classes.append(binding)
         return binding
 

@@ -97,19 +97,19 @@ def without_export_macros(content: bytes) -> bytes:
 
 
 def error_regions(tree: tree_sitter.Tree) -> list[tuple[int, int]]:
-    """Byte ranges that tree-sitter could not parse: ERROR nodes, and the parent of each MISSING node."""
+    """Byte ranges that tree-sitter could not parse: ERROR nodes, and the parent of each MISSING node.
+    Parents are carried down the walk: `node.parent` descends from the root again on each call."""
     regions: list[tuple[int, int]] = []
-    stack = [tree.root_node] if tree.root_node.has_error else []
+    stack = [(tree.root_node, tree.root_node)] if tree.root_node.has_error else []
     while stack:
-        node = stack.pop()
+        node, parent = stack.pop()
         if node.is_error:
             regions.append((node.start_byte, node.end_byte))
             continue
         if node.is_missing:
-            parent = node.parent or node
             regions.append((parent.start_byte, parent.end_byte))
             continue
-        stack.extend(child for child in node.children if child.has_error or child.is_missing)
+        stack.extend((child, node) for child in node.children if child.has_error or child.is_missing)
     return sorted(regions)
 
 
@@ -177,6 +177,12 @@ def _nodes_of_types(root: tree_sitter.Node, types: frozenset[str]) -> list[tree_
     return [found["node"][0] for _, found in _cursor(_node_query(types)).matches(root)]
 
 
+# What `Found.enclosing` looks for: functions (scopes), statements and `try` blocks.
+FUNCTIONS = frozenset({"function_definition", "lambda_expression"})
+STATEMENTS = frozenset({"expression_statement", "declaration"})
+ENCLOSURES = FUNCTIONS | STATEMENTS | {"try_statement"}
+
+
 class Found:
     """What the whole-file groups find in one tree."""
 
@@ -188,10 +194,12 @@ class Found:
         self._matches: dict[str, list[dict[str, list[tree_sitter.Node]]]] = {}
         self._captures: dict[str, dict[str, list[tree_sitter.Node]]] = {}
         self._sorted: dict[tuple[str, str], tuple[list[int], list[tree_sitter.Node]]] = {}
+        self._enclosures: dict[frozenset[str], tuple[list[int], list[tree_sitter.Node], list[int]]] = {}
+        self.memo: dict = {}  # what helpers compute once per tree (keys name the helper)
 
     def _find_nodes(self) -> None:
         """Every node of a registered type, in document order, outer first."""
-        types = frozenset(t for _, group_types, _ in _NODE_GROUPS.values() for t in group_types)
+        types = frozenset(t for _, group_types, _ in _NODE_GROUPS.values() for t in group_types) | ENCLOSURES
         self._types = types
         self._nodes, self._positions = _nodes_of_types(self.tree.root_node, types), {}
         for position, node in enumerate(self._nodes):
@@ -222,6 +230,35 @@ class Found:
                 nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
             self._captures[name] = flat
         return self._captures[name]
+
+    def enclosing(self, node: tree_sitter.Node, types: frozenset[str]) -> tree_sitter.Node | None:
+        """The innermost node of these types that contains `node` (not `node` itself). From the
+        nodes found in one walk, not `node.parent`: tree-sitter keeps no parent links, so each
+        `.parent` descends from the root again and walking up a chain of depth d costs d²."""
+        import bisect
+
+        if types not in self._enclosures:
+            assert types <= ENCLOSURES, types
+            if self._nodes is None:
+                self._find_nodes()
+            assert self._nodes is not None
+            nodes = [self._nodes[p] for p in sorted(p for t in types for p in self._positions.get(t, ()))]
+            outer: list[int] = []  # index of the innermost listed node containing each one, or -1
+            stack: list[int] = []
+            for index, current in enumerate(nodes):
+                while stack and nodes[stack[-1]].end_byte < current.end_byte:
+                    stack.pop()
+                outer.append(stack[-1] if stack else -1)
+                stack.append(index)
+            self._enclosures[types] = ([n.start_byte for n in nodes], nodes, outer)
+        starts, nodes, outer = self._enclosures[types]
+        index = bisect.bisect_right(starts, node.start_byte) - 1
+        while index >= 0:
+            candidate = nodes[index]
+            if candidate.end_byte >= node.end_byte and candidate.id != node.id:
+                return candidate
+            index = outer[index]
+        return None
 
     def within(self, name: str, capture: str, node: tree_sitter.Node) -> list[tree_sitter.Node]:
         """The group's `capture` nodes inside `node` (itself included), in document order."""
