@@ -63,6 +63,9 @@ def test_a_read_only_file_is_refused_and_the_others_are_written(run, tmp_path):
     assert "read-only" in result.err
     assert locked.read_text() == sample(1, "L") and stat.S_IMODE(locked.stat().st_mode) == 0o444
     assert other.read_text() == fixed(sample(1))
+    # What remains is re-checked after writing: the refused file keeps its finding.
+    assert result.out.splitlines()[-1] == "Fixed 1 finding in 1 file (1 remaining)."
+    assert [m["path"] for m in result.findings] == ["locked.cpp"]
 
 
 def test_a_file_with_hard_links_is_rewritten_in_place(run, tmp_path):
@@ -125,3 +128,19 @@ def test_a_fifo_is_skipped_with_one_line_and_does_not_hang(run, tmp_path, layout
     _only_error_names(result, "pipe.cpp")
     assert "not a regular file" in result.err
     assert [m["path"] for m in result.findings] == ["good.cpp", "good.cpp"]
+
+
+def test_what_remains_is_rechecked_after_writing(run, tmp_path):
+    """A fix in one file settles a finding in another: registering the exception in a.cpp (which
+    sees its header) answers b.cpp's suggestion (which does not)."""
+    write(tmp_path / "errors.h", "#pragma once\n#include <stdexcept>\n"
+          "struct ParseError : std::runtime_error { using std::runtime_error::runtime_error; };\n")
+    module = '#include <nanobind/nanobind.h>\n{include}namespace nb = nanobind;\nNB_MODULE({name}, m) {{\n    m.def("f", []() {{ return 1; }});\n}}\n'
+    write(tmp_path / "a.cpp", module.format(include='#include "errors.h"\n', name="a_ext"))
+    write(tmp_path / "b.cpp", module.format(include="", name="b_ext"))
+    before = run("check", "--no-cache")
+    assert sorted(line.split(":")[0] for line in before.out.splitlines() if "NB202" in line) == ["a.cpp", "b.cpp"]
+    result = run("apply", "--no-cache")
+    assert result.code == 0, result.out
+    assert result.out.splitlines()[-1] == "Fixed 1 finding in 1 file (0 remaining)."
+    assert "b.cpp" not in result.out

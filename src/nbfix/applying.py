@@ -36,7 +36,7 @@ def apply(
         report = Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet)
         if may_move_python_names(settings):
             result = commands.run_paths(paths, settings, True, None, jobs, no_cache, progress=progress)
-            return finish(result, report)
+            return finish(result, report, paths, jobs, no_cache)
         return _file_by_file(paths, settings, report, jobs, no_cache, progress)
 
     return commands.guarded(body)
@@ -87,7 +87,22 @@ def may_move_python_names(settings) -> bool:
     return bool(settings.unsafe_fixes) and any(rule.moves_python_names for rule in selected_rules(settings))
 
 
-def finish(result, report: Report) -> int:
+def recheck(paths, settings, report: Report, jobs, no_cache, line_based: bool):
+    """What remains after writing, as a check finds it now: a fix in one file (a registered
+    exception, a repr on a base) settles findings in others, and a file that could not be written
+    keeps its own. (line report and its spool, or the kept results; the run result)."""
+    from nbfix.output import LineReport
+    from nbfix.spool import Spool
+
+    output = Spool() if line_based else None
+    lines = LineReport(report.fmt, settings.unsafe_fixes, report.statistics, output.write) if output is not None else None
+    kept: list = []
+    again = commands.run_paths(paths, settings, False, None, jobs, no_cache, keep_content=not line_based,
+                               consume=lines.add if lines is not None else kept.append)
+    return lines, output, kept, again
+
+
+def finish(result, report: Report, paths=None, jobs=None, no_cache: bool = False) -> int:
     """Write the changed files of a finished run and report. Moved Python names: the C++ and the
     Python side are written together or not at all."""
     from nbfix.output import fixes_applied, render
@@ -95,6 +110,7 @@ def finish(result, report: Report) -> int:
     from nbfix.writer import WriteError, write_all, write_atomic
 
     written = fixed = 0
+    errors_before = len(result.errors)
     changed = [file for file in result.files if file.changed]
     if result.python_moves and result.errors:
         result.errors.append("names were to move between modules but a file failed; nothing written")
@@ -116,13 +132,25 @@ def finish(result, report: Report) -> int:
         written += 1
         fixed += len(file.fixed)
     unsafe = report.settings.unsafe_fixes
+    fixes = fixes_applied(result.files) if report.show_fixes else None
+    if paths is not None and (written or len(result.errors) > errors_before):
+        lines, spool, kept, again = recheck(paths, report.settings, report, jobs, no_cache,
+                                            report.statistics or report.fmt in commands.LINE_FORMATS)
+
+        def rechecked(summary: str):
+            if lines is None:
+                return render(report.fmt, kept, unsafe, summary)
+            lines.close(summary)
+            return spool
+
+        return report.close(rechecked, result.errors, again.remaining, written, fixed, fixes, again.hidden,
+                            result.warnings)
 
     def output(summary: str) -> str:
         if report.statistics:
             return statistics_table(result.files, unsafe)
         return render(report.fmt, result.files, unsafe, summary)
 
-    fixes = fixes_applied(result.files) if report.show_fixes else None
     return report.close(output, result.errors, result.remaining, written, fixed, fixes, result.hidden,
                         result.warnings)
 
@@ -165,6 +193,10 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
 
     result = commands.run_paths(paths, settings, True, None, jobs, no_cache, keep_content=not line_based,
                                 progress=progress, consume=consume)
+    remaining, hidden = result.remaining, result.hidden
+    if written or write_errors:
+        lines, output, kept, again = recheck(paths, settings, report, jobs, no_cache, line_based)
+        remaining, hidden = again.remaining, again.hidden
 
     def rendered(summary: str):
         if lines is None:
@@ -172,5 +204,5 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
         lines.close(summary)
         return output
 
-    return report.close(rendered, result.errors + write_errors, result.remaining, written, fixed, fixes,
-                        result.hidden, result.warnings)
+    return report.close(rendered, result.errors + write_errors, remaining, written, fixed, fixes,
+                        hidden, result.warnings)

@@ -231,7 +231,7 @@ def apply(
         if dry_run:
             return _show_diff(result, printer)
         report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet)
-        return applying.finish(result, report)
+        return applying.finish(result, report, paths, jobs, no_cache)
 
     raise _exit(commands.guarded(body), exit_zero)
 
