@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
+
+import pytest
 
 from conftest import nbfix_executable
 from test_prefilter import generated_corpus
 
 
-def nbfix(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([nbfix_executable(), *args], cwd=cwd, capture_output=True, text=True)
+def nbfix(*args, cwd, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([nbfix_executable(), *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def test_check_and_apply_are_the_same_with_workers(tmp_path):
@@ -66,3 +72,49 @@ def test_diff_printed_file_by_file_matches_a_dry_run(tmp_path):
     for jobs in ("1", "3"):
         shown = nbfix("diff", "-j", jobs, "--no-cache", "--unsafe-fixes", ".", cwd=corpus)
         assert (shown.returncode, shown.stdout, shown.stderr) == (1, dry_run.stdout, dry_run.stderr)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            found += [int(child) for child in handle.read().split()]
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return "State:\tZ" not in handle.read()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads the process tree from /proc")
+def test_workers_die_with_a_killed_run_and_its_folder_is_removed_by_the_next(tmp_path):
+    """kill -9 of `nbfix check` mid-run: its worker processes end (they used to wait forever on
+    a queue their siblings held open), and the next run removes the index folder it left."""
+    corpus, temp = tmp_path / "corpus", tmp_path / "tmp"
+    temp.mkdir()
+    if "bench_check" not in sys.modules:
+        generated_corpus(tmp_path / "warm-up")  # loads benchmarks/bench_check.py as a module
+    sys.modules["bench_check"].write_corpus(corpus, 3.0, seed=3)
+    env = {**os.environ, "TMPDIR": str(temp)}
+    run = subprocess.Popen([nbfix_executable(), "check", "--no-cache", "-j", "2", "."], cwd=corpus, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _children(run.pid) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)  # into the run: workers busy, the index folder made
+    workers = _children(run.pid)
+    assert workers and run.poll() is None, "the run finished before it could be killed"
+    left = [p.name for p in temp.iterdir()]
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _running(w)], "workers outlived the killed run"
+    assert left and all(name.startswith(f"nbfix-{run.pid}-") for name in left), left
+    assert nbfix("check", "--no-cache", "-j", "2", ".", cwd=corpus, env=env).returncode in (0, 1)
+    assert not list(temp.iterdir())

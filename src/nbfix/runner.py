@@ -153,15 +153,37 @@ def _results(tasks: list[Task], work: "FileWork", workers: int, decide, progress
 
 def _index_folder() -> Path | None:
     """A new temporary folder for the index file, or None if none can be made (or Python was
-    built without sqlite3)."""
+    built without sqlite3). Its name carries this process's id: folders of runs that were
+    killed (their process is gone) are removed here."""
     import tempfile
 
     try:
         import sqlite3  # noqa: F401
 
-        return Path(tempfile.mkdtemp(prefix="nbfix-"))
+        _remove_abandoned(Path(tempfile.gettempdir()))
+        return Path(tempfile.mkdtemp(prefix=f"nbfix-{os.getpid()}-"))
     except (ImportError, OSError):
         return None
+
+
+def _remove_abandoned(temp: Path) -> None:
+    """Remove `nbfix-<pid>-*` folders whose process no longer exists (a run killed with -9)."""
+    import shutil
+
+    try:
+        entries = list(temp.glob("nbfix-*-*"))
+    except OSError:
+        return
+    for folder in entries:
+        pid = folder.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue  # alive, but someone else's
 
 
 # Serial runs up to this much source parse each file once (the facts pass keeps its trees, about
@@ -363,9 +385,36 @@ _worker: FileWork | None = None
 _worker_index: str | None = None  # the index file this worker has opened
 
 
-def _start_worker(work: FileWork) -> None:
+def _start_worker(work: FileWork, parent: int) -> None:
     global _worker
     _worker = work
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that started it is gone (killed with -9, it cannot tell
+    us): otherwise it waits forever on a queue whose other end its siblings still hold open.
+    Linux sends SIGKILL at once (PR_SET_PDEATHSIG); everywhere a thread checks the parent id."""
+    import threading
+
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):
+        pass
+
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="nbfix-parent-watch").start()
 
 
 def _in_worker(step: str, tasks: list[Task], index: tuple[str, str] | None) -> list:
@@ -418,7 +467,7 @@ def _run_parallel(tasks: list[Task], work: FileWork, workers: int, progress, fol
     work.keep_trees = False
     helpers = workers - 1
     merged = _InFile(folder)
-    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work,)) as pool:
+    with ProcessPoolExecutor(helpers, initializer=_start_worker, initargs=(work, os.getpid())) as pool:
         for found in _share_out(pool, helpers, work, "facts", tasks, None):
             merged.add(found)
         work.start_lint(merged.finish(), merged.digest)  # it connects on first use, long after the forks
