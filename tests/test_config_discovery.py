@@ -393,6 +393,29 @@ def test_bad_rule_tables_are_one_line_errors(run, tmp_path, table, named):
     assert path.read_text() == sample(1)
 
 
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("pyproject.toml", b"[tool]\nnbfix = 3\n", "[tool.nbfix] must be a table, not an integer"),
+        ("pyproject.toml", b'[[tool.nbfix]]\nselect = ["NB101"]\n', "[tool.nbfix] must be a table, not an array of tables"),
+        ("pyproject.toml", b'tool = "x"\n# nbfix\n', "'tool' must be a table, not a string"),
+        ("pyproject.toml", b'[tool.nbfix]\nselect = ["\xff"]\n', "not valid UTF-8 (byte 0xff"),
+        (".nbfix.toml", b'select = ["\xff"]\n', "not valid UTF-8 (byte 0xff"),
+        (".nbfix.toml", b"bogus = 1\n", "unknown configuration key 'bogus' in its top level"),
+        (".nbfix.toml", b"[rules.NB1O2]\n", "unknown rule 'NB1O2' in [rules]; did you mean NB102"),
+        ("pyproject.toml", b"[tool.nbfix]\nbogus = 1\n", "unknown configuration key 'bogus' in [tool.nbfix]"),
+    ],
+)
+def test_malformed_configuration_is_one_line_naming_its_file(run, tmp_path, name, content, expected):
+    """No traceback for a malformed table or a non-UTF-8 file, and `.nbfix.toml` errors name its
+    own tables (its keys are at the top level, not under [tool.nbfix])."""
+    write(tmp_path / "a.cpp", sample(1))
+    (tmp_path / name).write_bytes(content)
+    result = run("check")
+    assert result.code == 2 and "Traceback" not in result.err, result.err
+    assert len(result.errors) == 1 and name in result.errors[0] and expected in result.errors[0], result.err
+
+
 def test_empty_rule_table_is_accepted(run, tmp_path):
     write(tmp_path / "a.cpp", sample(1))
     write(tmp_path / "pyproject.toml", "[tool.nbfix.rules.reference-lifetime]\n")
@@ -464,3 +487,25 @@ def test_write_atomic_writes_keeps_bom_and_mode_and_leaves_no_temporary_files(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.cpp"]
     assert not path.is_symlink()
 
+
+
+def test_git_info_exclude_and_the_global_excludes_file_are_honoured(run, tmp_path, clean_env):
+    """As git: `.git/info/exclude` and the user's global excludes file (`core.excludesFile`, else
+    `$XDG_CONFIG_HOME/git/ignore`) ignore files like a `.gitignore` at the repository's top."""
+    import subprocess
+
+    repo, home = tmp_path / "repo", tmp_path / "home"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for name in ("sub/local_only.cpp", "sub/mine.cpp", "global_skip.cpp", "xdg_skip.cpp"):
+        write(repo / name, sample(1))
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("local_only.cpp\n")
+    write(home / "ignore", "global_skip.cpp\n")
+    write(tmp_path / "xdg" / "git" / "ignore", "xdg_skip.cpp\n")
+    env = {**clean_env, "HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    subprocess.run(["git", "config", "--global", "core.excludesFile", str(home / "ignore")], env=env, check=True)
+    configured = run("check", "--no-cache", cwd=repo, env=env)
+    assert sorted(set(configured.reported())) == ["sub/mine.cpp", "xdg_skip.cpp"], configured.out
+    (home / ".gitconfig").unlink()  # no core.excludesFile: git reads $XDG_CONFIG_HOME/git/ignore
+    default = run("check", "--no-cache", cwd=repo, env=env)
+    assert sorted(set(default.reported())) == ["global_skip.cpp", "sub/mine.cpp"], default.out

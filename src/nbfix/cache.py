@@ -201,15 +201,20 @@ def environment_fingerprint() -> str:
 
 
 def _ignore_files_above(files: list[Path]) -> list[str]:
-    """The `.gitignore` files discovery reads for these files (up to the repository's top)."""
-    from nbfix.discovery import ignore_folders
+    """The ignore files discovery reads for these files: `.gitignore` up to the repository's top,
+    and there `.git/info/exclude` and the global excludes file."""
+    from nbfix.discovery import global_excludes_file, ignore_folders
 
     parts = []
     for folder in sorted({folder for path in files for folder in ignore_folders(path)}):
-        try:
-            parts.append(f"{folder}:{digest((folder / '.gitignore').read_bytes())}")
-        except OSError:
-            parts.append(f"{folder}:-")
+        sources = [folder / ".gitignore"]
+        if (folder / ".git").exists():
+            sources += [folder / ".git" / "info" / "exclude", global_excludes_file()]
+        for source in sources:
+            try:
+                parts.append(f"{source}:{digest(source.read_bytes())}")
+            except (OSError, AttributeError):
+                parts.append(f"{source}:-")
     return parts
 
 

@@ -108,7 +108,7 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
             return dedicated, _load(dedicated)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file() and _may_configure_nbfix(pyproject):
-            table = _load(pyproject).get("tool", {}).get("nbfix")
+            table = nbfix_table(_load(pyproject), pyproject)
             if table is not None:
                 return pyproject, table
     return None
@@ -127,6 +127,33 @@ def _may_configure_nbfix(pyproject: Path) -> bool:
     return b"nbfix" in data or b"\\u" in data or b"\\U" in data
 
 
+def nbfix_table(document: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """The `[tool.nbfix]` table of a pyproject.toml document, None when it has none."""
+    tool = document.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table, not {_kind(tool)}")
+    table = tool.get("nbfix")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nbfix] must be a table, not {_kind(table)}")
+    return table
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array"}
+    return "an array of tables" if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) \
+        else names.get(type(value), type(value).__name__)
+
+
+def section(path: Path, sub: str = "") -> str:
+    """How errors name a settings table: `[tool.nbfix.rules]` in pyproject.toml, `[rules]` in
+    `.nbfix.toml` (whose keys are at its top level)."""
+    if path.name == "pyproject.toml":
+        return f"[tool.nbfix{'.' + sub if sub else ''}]"
+    return f"[{sub}]" if sub else "its top level"
+
+
 def _load(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -138,6 +165,8 @@ def _load(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read configuration ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
 
 
 def load_settings(config_file: Path | None = None, start: Path | None = None) -> Settings:
@@ -146,7 +175,7 @@ def load_settings(config_file: Path | None = None, start: Path | None = None) ->
             raise ConfigError(f"{config_file}: configuration file does not exist")
         table = _load(config_file)
         if config_file.name == "pyproject.toml":
-            table = table.get("tool", {}).get("nbfix", {})
+            table = nbfix_table(table, config_file) or {}
         found: tuple[Path, dict[str, Any]] | None = (config_file, table)
     else:
         found = find_config((start or Path.cwd()).resolve())
@@ -183,26 +212,27 @@ def settings_from_table(table: dict[str, Any], path: Path) -> Settings:
                 raise ConfigError(f"{where}: 'per-file-ignores' must be a table of pattern = [codes]")
             values["per_file_ignores"] = {p: _strings(f"per-file-ignores.{p}", v) for p, v in value.items()}
         elif key == "rules":
-            values["rule_options"] = rule_options(value, where)
+            values["rule_options"] = rule_options(value, where, path)
         else:
-            raise ConfigError(f"{where}: unknown configuration key '{key}' in [tool.nbfix]")
+            raise ConfigError(f"{where}: unknown configuration key '{key}' in {section(path)}")
     try:
         return Settings(**values)
     except TypeError as exc:  # pragma: no cover - guarded by the loop above
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def rule_options(table: Any, where: str) -> dict[str, dict[str, Any]]:
+def rule_options(table: Any, where: str, path: Path | None = None) -> dict[str, dict[str, Any]]:
+    path = path if path is not None else Path("pyproject.toml")
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: 'rules' must be a table of rule tables")
     result: dict[str, dict[str, Any]] = {}
     for key, options in table.items():
         matches = [r for r in all_rules() if key in (r.code, r.name)]
         if not matches:
-            raise ConfigError(f"{where}: unknown rule '{key}' in [tool.nbfix.rules]")
+            raise ConfigError(f"{where}: unknown rule '{key}' in {section(path, 'rules')}{did_you_mean(key, listing=False)}")
         rule = matches[0]
         if not isinstance(options, dict):
-            raise ConfigError(f"{where}: [tool.nbfix.rules.{key}] must be a table")
+            raise ConfigError(f"{where}: {section(path, 'rules.' + key)} must be a table")
         checked = {}
         for name, value in options.items():
             if name not in rule.options:

@@ -62,7 +62,44 @@ class _Ignores:
             spec = self._spec(folder)
             if spec is not None and spec.match_file(path.relative_to(folder).as_posix() + suffix):
                 return True
+            if (folder / ".git").exists():
+                repo = self._repository_spec(folder)
+                return repo is not None and repo.match_file(path.relative_to(folder).as_posix() + suffix)
         return False
+
+    def _repository_spec(self, top: Path):
+        """What git ignores in the whole repository besides `.gitignore` files: its
+        `.git/info/exclude` and the user's global excludes file (`core.excludesFile`, else
+        `$XDG_CONFIG_HOME/git/ignore`), with patterns relative to the repository's top."""
+        key = top / ".git"
+        if key not in self.specs:
+            lines: list[str] = []
+            for source in (top / ".git" / "info" / "exclude", global_excludes_file()):
+                try:
+                    if source is not None and source.is_file():
+                        lines += source.read_text("utf-8", "replace").splitlines()
+                except OSError:
+                    continue
+            self.specs[key] = _gitignore_spec(lines) if any(l.strip() and not l.startswith("#") for l in lines) else None
+        return self.specs[key]
+
+
+def global_excludes_file() -> Path | None:
+    """git's global excludes file: `core.excludesFile` when git is installed and sets it, else
+    `$XDG_CONFIG_HOME/git/ignore` (`~/.config/git/ignore`), as git itself looks."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git"):
+        try:
+            found = subprocess.run(["git", "config", "--global", "--path", "--get", "core.excludesFile"],
+                                   capture_output=True, text=True, timeout=10)
+            if found.returncode == 0 and found.stdout.strip():
+                return Path(found.stdout.strip()).expanduser()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "git" / "ignore"
 
 
 def ignore_folders(path: Path) -> Iterator[Path]:
