@@ -96,3 +96,75 @@ def test_hooks_block_a_fixable_commit_fix_it_and_then_pass(tmp_path):
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert other.read_text() == CLEAN.replace("box_ext", "other_ext")
     assert vendored.read_text() == BAD
+
+
+UNFIXABLE = """#include <nanobind/nanobind.h>
+namespace nb = nanobind;
+double total(nb::iterable items) {
+    double t = 0;
+    for (nb::handle h : items) t += nb::cast<double>(h);
+    return t;
+}
+NB_MODULE(total_ext, m) { m.def("total", &total); }
+"""
+
+
+def test_the_fix_hook_fails_only_when_it_changed_a_file(tmp_path):
+    """A finding nbfix cannot fix (NB402 is a suggestion) does not block the auto-fix hook, as
+    its description says; the check hook is the one that reports it."""
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    env.pop("CI", None)
+    hooks = tmp_path / "nbfix-hooks"
+    hooks.mkdir()
+    rev = snapshot_of_this_repository(hooks, env)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert git("init", "-q", cwd=project, env=env).returncode == 0
+    (project / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: nbfix-apply\n")
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    assert subprocess.run([*pre_commit, "install"], cwd=project, env=env, capture_output=True).returncode == 0
+    source = project / "bind_total.cpp"
+    source.write_text(UNFIXABLE)
+    git("add", "-A", cwd=project, env=env)
+    committed = git("commit", "-m", "total", cwd=project, env=env)
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+    assert source.read_text() == UNFIXABLE
+    checked = subprocess.run([*pre_commit, "try-repo", str(hooks), "nbfix", "--ref", rev, "--all-files"],
+                             cwd=project, env=env, capture_output=True, text=True)
+    assert checked.returncode == 1 and "NB402" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_the_readme_snippet_works_as_written(tmp_path):
+    """The README's pre-commit configuration, copied as it stands, with the installed nbfix."""
+    import re
+
+    from conftest import ROOT, nbfix_executable
+
+    snippet = re.search(r"### pre-commit.*?```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)[1]
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+        "PATH": f"{os.path.dirname(nbfix_executable())}{os.pathsep}{os.environ.get('PATH', '')}",
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    env.pop("CI", None)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert git("init", "-q", cwd=project, env=env).returncode == 0
+    (project / ".pre-commit-config.yaml").write_text(snippet)
+    (project / "bind_box.cpp").write_text(BAD)
+    git("add", "-A", cwd=project, env=env)
+    run = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=project, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "files were modified by this hook" in run.stdout, run.stdout + run.stderr
+    assert (project / "bind_box.cpp").read_text() == CLEAN
+    git("add", "-A", cwd=project, env=env)
+    again = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=project, env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr

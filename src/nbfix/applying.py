@@ -29,11 +29,12 @@ def apply(
     no_cache: bool = False,
     progress=None,
     quiet: bool = False,
+    fix_only: bool = False,
 ) -> int:
     def body() -> int:
         fmt = commands.check_format(output_format)
         settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
-        report = Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet)
+        report = Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet, fix_only)
         if may_move_python_names(settings):
             result = commands.run_paths(paths, settings, True, None, jobs, no_cache, progress=progress)
             return finish(result, report, paths, jobs, no_cache)
@@ -46,8 +47,9 @@ class Report:
     """How an `apply` run reports: output format and file, statistics, which exit code."""
 
     def __init__(self, settings, fmt: str, output_file: Path | None, statistics: bool,
-                 exit_non_zero_on_fix: bool, show_fixes: bool, quiet: bool = False) -> None:
+                 exit_non_zero_on_fix: bool, show_fixes: bool, quiet: bool = False, fix_only: bool = False) -> None:
         self.settings = settings
+        self.fix_only = fix_only  # as ruff's --fix-only: fix, never report or fail on what remains
         self.quiet = quiet  # findings and errors only: no summary, no note on hidden noise
         self.fmt = fmt
         self.output_file = output_file
@@ -61,10 +63,17 @@ class Report:
         the errors, and return the exit code."""
         from nbfix.report import plural
 
-        summary = "" if self.quiet else f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({remaining} remaining)."
+        if self.fix_only:
+            summary = "" if self.quiet else f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')}."
+        else:
+            summary = "" if self.quiet else f"Fixed {plural(fixed, 'finding')} in {plural(written, 'file')} ({remaining} remaining)."
         if self.show_fixes and fixes is not None:
             commands.emit(fixes, None)
-        commands.emit(output(summary), self.output_file)
+        if self.fix_only:
+            remaining, hidden = 0, None
+            commands.emit(f"{summary}\n" if summary and self.fmt in ("text", "github") else "", self.output_file)
+        else:
+            commands.emit(output(summary), self.output_file)
         if hidden and self.fmt in ("text", "concise") and not self.statistics and not self.quiet:
             from nbfix.output import hidden_note
 
@@ -133,7 +142,7 @@ def finish(result, report: Report, paths=None, jobs=None, no_cache: bool = False
         fixed += len(file.fixed)
     unsafe = report.settings.unsafe_fixes
     fixes = fixes_applied(result.files) if report.show_fixes else None
-    if paths is not None and (written or len(result.errors) > errors_before):
+    if paths is not None and (written or len(result.errors) > errors_before) and not report.fix_only:
         lines, spool, kept, again = recheck(paths, report.settings, report, jobs, no_cache,
                                             report.statistics or report.fmt in commands.LINE_FORMATS)
 
@@ -194,7 +203,7 @@ def _file_by_file(paths, settings, report: Report, jobs, no_cache, progress) -> 
     result = commands.run_paths(paths, settings, True, None, jobs, no_cache, keep_content=not line_based,
                                 progress=progress, consume=consume)
     remaining, hidden = result.remaining, result.hidden
-    if written or write_errors:
+    if (written or write_errors) and not report.fix_only:
         lines, output, kept, again = recheck(paths, settings, report, jobs, no_cache, line_based)
         remaining, hidden = again.remaining, again.hidden
 

@@ -196,6 +196,9 @@ def apply(
         False, "--interactive", "-i", help="Show each fix and ask before applying it."
     ),
     show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
+    fix_only: bool = typer.Option(
+        False, "--fix-only", help="Apply fixes; neither report nor fail on what remains (as ruff's --fix-only)."
+    ),
     jobs: Optional[int] = JobsOpt,
     no_cache: bool = NoCacheOpt,
     quiet: bool = QuietOpt,
@@ -209,7 +212,7 @@ def apply(
         raise _exit(applying.apply(
             paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
             statistics, exit_non_zero_on_fix, show_fixes, jobs, no_cache, progress=commands.progress_bar(),
-            quiet=quiet,
+            quiet=quiet, fix_only=fix_only,
         ), exit_zero)
 
     def body() -> int:
@@ -230,7 +233,7 @@ def apply(
         )
         if dry_run:
             return _show_diff(result, printer)
-        report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet)
+        report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet, fix_only)
         return applying.finish(result, report, paths, jobs, no_cache)
 
     raise _exit(commands.guarded(body), exit_zero)

@@ -193,7 +193,8 @@ def check(
 _QUICK_FLAGS = {"--force-exclude": ("force_exclude", True), "--no-force-exclude": ("force_exclude", False),
                 "--unsafe-fixes": ("unsafe_fixes", True), "--no-unsafe-fixes": ("unsafe_fixes", False),
                 "--no-cache": ("no_cache", True), "--statistics": ("statistics", True)}
-_QUICK_APPLY_FLAGS = {"--exit-non-zero-on-fix": ("exit_non_zero_on_fix", True), "--show-fixes": ("show_fixes", True)}
+_QUICK_APPLY_FLAGS = {"--exit-non-zero-on-fix": ("exit_non_zero_on_fix", True), "--show-fixes": ("show_fixes", True),
+                      "--fix-only": ("fix_only", True)}
 _QUICK_VALUES = {"--select": "select", "--ignore": "ignore", "--priority": "priority", "--config": "config",
                  "--output-format": "output_format", "--output-file": "output_file", "-o": "output_file",
                  "--jobs": "jobs", "-j": "jobs"}
