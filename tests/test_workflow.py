@@ -266,6 +266,26 @@ def test_interactive_all_for_a_rule(tmp_path):
     assert "reference)" not in (tmp_path / "a.cpp").read_text() + (tmp_path / "b.cpp").read_text()
 
 
+def test_interactive_quit_keeps_what_all_accepted(tmp_path):
+    """`a` accepts every remaining fix of that rule; a later `q` stops the questions, and those
+    fixes are still applied (they were answered), as `git add -p` keeps what was staged."""
+    write(tmp_path, "a.cpp")
+    write(tmp_path, "b.cpp")
+    term = Terminal([nbfix_executable(), "apply", "-i", "--select", "NB101,NB102", "a.cpp", "b.cpp"], tmp_path)
+    term.read_until("a.cpp:10:")
+    term.type("n\n")  # no __repr__ for a.cpp's Part
+    term.read_until("[a]ll remaining NB101 fixes")
+    term.type("a\n")  # every NB101 fix, in both files
+    term.read_until("b.cpp:10:")
+    term.type("q\n")  # stop asking
+    term.finish()
+    for name in ("a.cpp", "b.cpp"):
+        text = (tmp_path / name).read_text()
+        assert "rv_policy::reference)" not in text, (name, term.screen)
+        assert "__repr__" not in text, name
+    assert term.screen.count("[q]uit: ") == 3, term.screen
+
+
 def test_interactive_without_a_terminal_refuses(tmp_path):
     path = write(tmp_path, "machine.cpp")
     result = subprocess.run(

@@ -147,14 +147,15 @@ def remove_argument(arguments: Node, argument: Node) -> Edit:
 
 
 def remove_statement(content: bytes, statement: Node) -> Edit:
-    """Delete a statement. When it stands alone on its line(s), the whole line goes, with its
-    indentation and a trailing comment (which talked about the statement); else just its text."""
+    """Delete a statement. When it stands alone on its line(s), the whole line goes; a trailing
+    comment stays, on that line at the statement's indentation (it is the user's text, and may say
+    more than the statement did); else just the statement's text goes."""
     start, end = statement.start_byte, statement.end_byte
     begin = line_start(content, start)
     finish = line_end(content, end)
     before = content[begin:start]
     after = content[end:finish].strip()
-    if not before.strip() and (not after or after.startswith((b"//", b"/*"))):
+    if not before.strip() and not after:
         return Edit(begin, finish, "")
     while end < len(content) and content[end:end + 1] in (b" ", b"\t"):
         end += 1

@@ -39,10 +39,12 @@ class Reviewer:
         self.stopped = False
 
     def __call__(self, source: Source, finding: Finding, content: bytes) -> bool:
-        if self.stopped or finding.fix is None:
+        if finding.fix is None:
             return False
         if finding.code in self.accept_all:
-            return True
+            return True  # answered already, before or after a quit: `q` stops the questions only
+        if self.stopped:
+            return False
         line, column = LineIndex(content).position(finding.start)
         self.out.write(f"\n\x1b[1m{source.display}:{line}:{column}: {finding.code}\x1b[0m {finding.message}\n")
         self.out.write(f"Fix ({finding.fix.safety.value}): {finding.fix.title}\n")
