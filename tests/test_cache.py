@@ -340,3 +340,20 @@ def test_temporary_files_are_new_private_and_skip_taken_names(tmp_path, monkeypa
     os.close(handle)
     assert name == str(tmp_path / (".tmp-" + "01" * 6))
     assert Path(first_name).read_bytes() == b"kept"  # the taken name was left alone
+
+
+def test_the_plugin_list_lives_in_the_os_cache_folder(monkeypatch, tmp_path):
+    """platformdirs' user cache folder: `~/Library/Caches/nbfix` on macOS (it was `~/.cache` on
+    every OS), `$XDG_CACHE_HOME/nbfix` or `~/.cache/nbfix` on Linux."""
+    import sys
+
+    from nbfix import registry
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert registry.user_cache_dir() == tmp_path / "Library" / "Caches" / "nbfix"
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert registry.user_cache_dir() == tmp_path / ".cache" / "nbfix"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert registry.user_cache_dir() == tmp_path / "xdg" / "nbfix"

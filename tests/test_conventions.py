@@ -86,3 +86,9 @@ def test_a_suppression_naming_no_rule_is_a_warning_with_its_line(run, tmp_path):
     assert result.errors == ["nbfix: warning: a.cpp:3: `nbfix: ignore[NB1O2]` names no rule; did you mean NB102 or NB402?"]
     again = run("check")  # from the cache: the warning is still there
     assert again.errors == result.errors
+
+
+@pytest.mark.parametrize("command", ["check", "diff"])
+def test_read_only_commands_say_they_write_the_cache(run, command):
+    text = " ".join(run(command, "--help", env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).out.split()).lower()
+    assert "keeps what it learns in .nbfix_cache/" in text  # not only under --no-cache

@@ -88,7 +88,8 @@ def check(
     show_diff: bool = typer.Option(False, "--diff", help="Show the fixes as a diff, change nothing (as `nbfix diff`)."),
     color: str = ColorOpt,
 ) -> None:
-    """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable)."""
+    """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable). Changes no
+    source file; keeps what it learns in .nbfix_cache/ (--no-cache: not)."""
     if fix and show_diff:
         raise typer.Exit(commands.guarded(lambda: _usage("--fix and --diff exclude each other")))
     if show_diff:
@@ -159,7 +160,8 @@ def diff(
     exit_zero: bool = ExitZeroOpt,
     color: str = ColorOpt,
 ) -> None:
-    """Show the fixes as a unified diff (git apply accepts it); change nothing. Exit 1 if any."""
+    """Show the fixes as a unified diff (git apply accepts it); change no source file. Exit 1 if
+    any. Keeps what it learns in .nbfix_cache/ (--no-cache: not)."""
     raise _exit(_diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache,
                       quiet, color), exit_zero)
 

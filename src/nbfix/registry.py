@@ -55,19 +55,36 @@ def _entry_points() -> list[tuple[str, str]]:
 
 
 def _kept_list():
-    """`$XDG_CACHE_HOME/nbfix/entry-points-<environment>.txt` (else under `~/.cache`), or None
-    when there is no home folder."""
-    import os
-    from pathlib import Path
-
+    """`entry-points-<environment>.txt` in the user's cache folder for nbfix, or None when there
+    is no home folder."""
     from nbfix import __version__
     from nbfix.cache import digest, environment_fingerprint
 
     try:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix"
-    except RuntimeError:
+        base = user_cache_dir()
+    except (RuntimeError, KeyError, OSError):
         return None
     return base / f"entry-points-{digest(__version__, GROUP, environment_fingerprint())}.txt"
+
+
+def user_cache_dir():
+    """Where the OS keeps a user's caches for nbfix, as platformdirs says: `~/Library/Caches/nbfix`
+    on macOS, `%LOCALAPPDATA%\\nbfix\\Cache` on Windows, `$XDG_CACHE_HOME/nbfix` (else
+    `~/.cache/nbfix`) elsewhere. platformdirs costs about 7 ms to import, so the XDG rule it would
+    apply is computed here where that is its answer."""
+    import os
+    import sys
+    from pathlib import Path
+
+    if sys.platform == "darwin":
+        from platformdirs.macos import MacOS
+
+        return Path(MacOS("nbfix", appauthor=False).user_cache_dir)
+    if sys.platform == "win32":
+        from platformdirs.windows import Windows
+
+        return Path(Windows("nbfix", appauthor=False).user_cache_dir)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix"
 
 
 # The kept list: one `name<TAB>value` line per entry point, then an `end` line (a cut-off file
