@@ -224,8 +224,9 @@ class FileWork:
         from nbfix.engine import project_index
         from nbfix.parsing import parse
 
-        tree = parse(content)
-        facts = project_index([(posix, tree, content)])
+        with without_cyclic_gc():
+            tree = parse(content)
+            facts = project_index([(posix, tree, content)])
         if self.keep_trees:
             self.trees[task.path] = tree
         else:
@@ -273,7 +274,8 @@ class FileWork:
             cached = self.cache.load(key)
             if isinstance(cached, dict):
                 return self._slim(FileResult(source, **cached))
-        file_result = self._linter().run(source, tree, self.fix, set(task.ignored), decide)
+        with without_cyclic_gc():
+            file_result = self._linter().run(source, tree, self.fix, set(task.ignored), decide)
         self._done_with_trees()
         if self.cache:
             stored = {name: getattr(file_result, name) for name in _RESULT_FIELDS}
@@ -288,6 +290,25 @@ class FileWork:
         file_result.source = file_result.source._replace(raw=b"", bom=b"")
         file_result.remaining = [_without_edits(item) for item in file_result.remaining]
         return file_result
+
+
+class without_cyclic_gc:
+    """No cyclic garbage collection while one file is processed. Its model makes millions of
+    objects and makes almost no cycles (peak memory of a 16 MB file is the same without the
+    collector), but each full collection scans every live object: 20% of that file's time, and
+    the share grows with the file. Collection resumes between files."""
+
+    def __enter__(self) -> None:
+        import gc
+
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc) -> None:
+        import gc
+
+        if self.enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=1)
