@@ -43,7 +43,8 @@ def snapshot_of_this_repository(target: Path, env: dict) -> str:
     return git("rev-parse", "HEAD", cwd=target, env=env).stdout.strip()
 
 
-def test_hooks_block_a_fixable_commit_fix_it_and_then_pass(tmp_path):
+def _environment(tmp_path) -> dict[str, str]:
+    """pre-commit's cache in the test's folder, a git identity, and no CI variable."""
     env = {
         **os.environ,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
@@ -51,16 +52,25 @@ def test_hooks_block_a_fixable_commit_fix_it_and_then_pass(tmp_path):
         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
     }
     env.pop("CI", None)
+    return env
+
+
+def _project_using_the_hooks(tmp_path, env, *hook_ids: str) -> tuple[Path, str, Path]:
+    """(hooks repository, its commit, a new git project configured to use those hooks from it)."""
     hooks = tmp_path / "nbfix-hooks"
     hooks.mkdir()
     rev = snapshot_of_this_repository(hooks, env)
-
     project = tmp_path / "project"
     project.mkdir()
     assert git("init", "-q", cwd=project, env=env).returncode == 0
-    (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: nbfix-apply\n  - id: nbfix\n"
-    )
+    ids = "".join(f"  - id: {hook}\n" for hook in hook_ids)
+    (project / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n{ids}")
+    return hooks, rev, project
+
+
+def test_hooks_block_a_fixable_commit_fix_it_and_then_pass(tmp_path):
+    env = _environment(tmp_path)
+    hooks, rev, project = _project_using_the_hooks(tmp_path, env, "nbfix-apply", "nbfix")
     (project / "pyproject.toml").write_text('[tool.nbfix]\nexclude = ["vendor/"]\n')
     pre_commit = [sys.executable, "-m", "pre_commit"]
     installed = subprocess.run([*pre_commit, "install"], cwd=project, env=env, capture_output=True, text=True)
@@ -112,20 +122,8 @@ NB_MODULE(total_ext, m) { m.def("total", &total); }
 def test_the_fix_hook_fails_only_when_it_changed_a_file(tmp_path):
     """A finding nbfix cannot fix (NB402 is a suggestion) does not block the auto-fix hook, as
     its description says; the check hook is the one that reports it."""
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    env.pop("CI", None)
-    hooks = tmp_path / "nbfix-hooks"
-    hooks.mkdir()
-    rev = snapshot_of_this_repository(hooks, env)
-    project = tmp_path / "project"
-    project.mkdir()
-    assert git("init", "-q", cwd=project, env=env).returncode == 0
-    (project / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: nbfix-apply\n")
+    env = _environment(tmp_path)
+    hooks, rev, project = _project_using_the_hooks(tmp_path, env, "nbfix-apply")
     pre_commit = [sys.executable, "-m", "pre_commit"]
     assert subprocess.run([*pre_commit, "install"], cwd=project, env=env, capture_output=True).returncode == 0
     source = project / "bind_total.cpp"
@@ -146,14 +144,8 @@ def test_the_readme_snippet_works_as_written(tmp_path):
     from conftest import ROOT, nbfix_executable
 
     snippet = re.search(r"### pre-commit.*?```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)[1]
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
-        "PATH": f"{os.path.dirname(nbfix_executable())}{os.pathsep}{os.environ.get('PATH', '')}",
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    env.pop("CI", None)
+    env = _environment(tmp_path)
+    env["PATH"] = f"{os.path.dirname(nbfix_executable())}{os.pathsep}{env.get('PATH', '')}"
     project = tmp_path / "project"
     project.mkdir()
     assert git("init", "-q", cwd=project, env=env).returncode == 0
