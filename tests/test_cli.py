@@ -351,6 +351,24 @@ def _nobody_can_run(cmd: list[str]) -> bool:
     return probe.returncode == 0
 
 
+def unprivileged(tmp_path: Path, nbfix_cmd: list[str], owned: list[Path]) -> tuple[dict, list[tuple[Path, int]]]:
+    """Options for `run` that take away root's right to read and write anything (root ignores
+    file modes): run as `nobody`, owning `owned`, or, when nobody cannot reach the interpreter
+    (it lives under /root), as root without the DAC override capabilities. Also the folder modes
+    to restore afterwards. Nothing to change for another user."""
+    if os.geteuid() != 0:
+        return {}, []
+    restore = _make_reachable_for_nobody(tmp_path)
+    if _nobody_can_run(nbfix_cmd):
+        for path in owned:
+            os.chown(path, NOBODY, NOBODY)
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        return {"user": NOBODY, "group": NOBODY, "extra_groups": [], "env": {**env, "HOME": str(tmp_path)}}, restore
+    if shutil.which("setpriv"):
+        return {"cmd": [*DROP_DAC, *nbfix_cmd]}, restore
+    pytest.skip("running as root without a way to drop the right to read and write any file")
+
+
 @pytest.mark.parametrize("layout", ["named", "discovered"])
 @pytest.mark.parametrize("command", ["check", "apply"])
 def test_unreadable_file_is_one_error_and_others_are_still_processed(run, nbfix_cmd, tmp_path, command, layout):
@@ -358,21 +376,8 @@ def test_unreadable_file_is_one_error_and_others_are_still_processed(run, nbfix_
     bad = write(tmp_path / "bad.cpp", sample(1, "Bad"))
     bad.chmod(0)
     args = ["good.cpp", "bad.cpp"] if layout == "named" else []
-    kwargs: dict = {}
-    restore: list[tuple[Path, int]] = []
-    if os.geteuid() == 0:
-        # Root reads a mode-000 file anyway: run as `nobody`, or, when nobody cannot reach the
-        # interpreter (e.g. it lives under /root), as root without the DAC override capabilities.
-        restore = _make_reachable_for_nobody(tmp_path)
-        if _nobody_can_run(nbfix_cmd):
-            os.chown(tmp_path, NOBODY, -1)  # apply writes its temporary file next to the target
-            os.chown(good, NOBODY, -1)
-            env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-            kwargs = {"user": NOBODY, "group": NOBODY, "extra_groups": [], "env": {**env, "HOME": str(tmp_path)}}
-        elif shutil.which("setpriv"):
-            kwargs = {"cmd": [*DROP_DAC, *nbfix_cmd]}
-        else:  # pragma: no cover
-            pytest.skip("running as root without a way to drop the right to read any file")
+    # apply writes its temporary file next to the target: nobody must own the folder too
+    kwargs, restore = unprivileged(tmp_path, nbfix_cmd, [tmp_path, good])
     try:
         result = run(command, *args, **kwargs)
     finally:

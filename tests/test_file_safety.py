@@ -4,15 +4,12 @@ hard links, owners, FIFOs. Run through the installed console script on a real fi
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-from test_cli import (  # noqa: F401  (`run` is a fixture)
-    DROP_DAC, NOBODY, _make_reachable_for_nobody, _nobody_can_run, _only_error_names, fixed, run, sample, write,
-)
+from test_cli import NOBODY, _only_error_names, fixed, run, sample, unprivileged, write  # noqa: F401  (`run` is a fixture)
 
 
 def test_a_walk_does_not_follow_a_symlink_out_of_the_given_paths(run, tmp_path):
@@ -92,19 +89,7 @@ def test_a_read_only_folder_is_one_error_and_the_rest_is_written(run, nbfix_cmd,
     locked = tmp_path / "locked"
     inside = write(locked / "a.cpp", sample(1, "A"))
     free = write(tmp_path / "free" / "b.cpp", sample(1))
-    kwargs: dict = {}
-    restore: list[tuple[Path, int]] = []
-    if os.geteuid() == 0:  # root writes into a read-only folder: run as nobody, or without DAC override
-        restore = _make_reachable_for_nobody(tmp_path)
-        if _nobody_can_run(nbfix_cmd):
-            for path in (tmp_path, inside, free, free.parent):
-                os.chown(path, NOBODY, NOBODY)
-            env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-            kwargs = {"user": NOBODY, "group": NOBODY, "extra_groups": [], "env": {**env, "HOME": str(tmp_path)}}
-        elif shutil.which("setpriv"):
-            kwargs = {"cmd": [*DROP_DAC, *nbfix_cmd]}
-        else:  # pragma: no cover
-            pytest.skip("running as root without a way to drop the right to write anywhere")
+    kwargs, restore = unprivileged(tmp_path, nbfix_cmd, [tmp_path, inside, free, free.parent])
     locked.chmod(0o555)
     try:
         result = run("apply", "--no-cache", **kwargs)
