@@ -4,8 +4,7 @@ import re
 from typing import Iterator, NamedTuple
 
 from nbfix.declarations import short_name
-from nbfix.engine import apply_edits
-from nbfix.parsing import error_count, error_regions, found_in, parse, shared_nodes
+from nbfix.parsing import error_regions, errors_around_edit, found_in, shared_nodes
 from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
 
@@ -163,7 +162,7 @@ class OverloadCast(Rule):
         model = ctx.model
         if not model.includes or not any(i.startswith(("nanobind/", "pybind11/")) for i in model.includes):
             return
-        errors_before = None
+        unparsed = error_regions(model.tree)
         # Casts inside #define bodies are found when the engine runs this rule on the body itself.
         macro_bodies = [(n.start_byte, n.end_byte) for n in found_in(model.tree).captures(_MACRO_BODIES).get("body", [])]
         for cast in find_casts(ctx.content):
@@ -184,11 +183,9 @@ class OverloadCast(Rule):
             replacement = f"{prefix}overload_cast<{cast.params}>({arguments})"
             start, end = self.span(ctx.content, cast)
             edit = Edit(start, end, replacement)
-            if errors_before is None:
-                errors_before = error_count(model.tree)
             fix = None
-            errors_after = error_count(parse(apply_edits(ctx.content, [edit])))
-            cast_was_error = any(s < end and start < e for s, e in error_regions(model.tree))
+            errors_before, errors_after = errors_around_edit(model.tree, ctx.content, start, end, replacement.encode())
+            cast_was_error = any(s < end and start < e for s, e in unparsed)
             # Inside a parse error the result must parse with fewer errors; elsewhere, no more.
             if errors_after < errors_before or (not cast_was_error and errors_after <= errors_before):
                 safety = Safety.SAFE if self.visible_without_templates(model, cast) else Safety.UNSAFE

@@ -96,9 +96,10 @@ def without_export_macros(content: bytes) -> bytes:
     return _EXPORT_MACRO.sub(lambda m: m[0][: m.start(1) - m.start()] + b" " * len(m[1]) + m[0][m.end(1) - m.start():], content)
 
 
-def error_regions(tree: tree_sitter.Tree) -> list[tuple[int, int]]:
-    """Byte ranges that tree-sitter could not parse: ERROR nodes, and the parent of each MISSING node.
-    Parents are carried down the walk: `node.parent` descends from the root again on each call."""
+def error_regions(tree: tree_sitter.Tree, low: int = 0, high: int | None = None) -> list[tuple[int, int]]:
+    """Byte ranges that tree-sitter could not parse: ERROR nodes, and the parent of each MISSING node;
+    with `low`/`high`, only in nodes that overlap [low, high]. Parents are carried down the walk:
+    `node.parent` descends from the root again on each call."""
     regions: list[tuple[int, int]] = []
     stack = [(tree.root_node, tree.root_node)] if tree.root_node.has_error else []
     while stack:
@@ -109,8 +110,32 @@ def error_regions(tree: tree_sitter.Tree) -> list[tuple[int, int]]:
         if node.is_missing:
             regions.append((parent.start_byte, parent.end_byte))
             continue
-        stack.extend((child, node) for child in node.children if child.has_error or child.is_missing)
+        stack.extend(
+            (child, node) for child in node.children
+            if (child.has_error or child.is_missing) and (high is None or child.start_byte <= high and child.end_byte >= low)
+        )
     return sorted(regions)
+
+
+def errors_around_edit(tree: tree_sitter.Tree, content: bytes, start: int, end: int, text: bytes) -> tuple[int, int]:
+    """(parse errors before, after) replacing content[start:end] with `text`, counted where the
+    tree changes: an incremental reparse of the edited copy, not a parse of the whole file per
+    edit (NB302 asks this for every cast; whole-file parses made it quadratic)."""
+    new_content = content[:start] + text + content[end:]
+    new_end = start + len(text)
+    old = tree.copy()
+    old.edit(start, end, new_end, _point(content, start), _point(content, end), _point(new_content, new_end))
+    new = _parser().parse(without_export_macros(new_content), old)
+    changed = old.changed_ranges(new)
+    low = min([start, *(r.start_byte for r in changed)])
+    high = max([new_end, *(r.end_byte for r in changed)])
+    old_high = high - (new_end - end) if high >= new_end else high
+    return len(error_regions(tree, low, old_high)), len(error_regions(new, low, high))
+
+
+def _point(content: bytes, offset: int) -> tuple[int, int]:
+    row = content.count(b"\n", 0, offset)
+    return row, offset - (content.rfind(b"\n", 0, offset) + 1)
 
 
 _CONSTANT_CONDITION = LazyPattern(rb"#[ \t]*(?:if|elif)[ \t]+(?:0|1|false|true)\b")
