@@ -95,3 +95,26 @@ def test_resolve_accepts_what_comparing_every_pair_accepts(seed):
         finding = Finding(f"NB{100 + index % 5}", "rule", Priority.LOW, "m", edits[0].start, edits[0].end, None)
         fixes.append((finding, Fix(tuple(edits), Safety.SAFE, "fix")))
     assert resolve(fixes) == _naive_resolve(fixes)
+
+
+def _touches(edit: Edit, region: tuple[int, int]) -> bool:
+    start, end = region
+    if edit.is_insertion:
+        return start < edit.start < end
+    return edit.start < end and start < edit.end
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_edit_touches_the_joined_regions_when_it_touches_one_of_them(seed):
+    from nbfix.engine import Unparsed
+
+    rng = random.Random(seed)
+    regions = []
+    for _ in range(rng.randint(0, 12)):
+        start = rng.randint(0, 100)
+        regions.append((start, start + rng.randint(1, 15)))
+    unparsed = Unparsed(regions)
+    for _ in range(200):
+        start = rng.randint(0, 120)
+        edit = Edit(start, start + rng.choice((0, 0, 1, 5)), "x")
+        assert unparsed.touched_by(edit) == any(_touches(edit, r) for r in regions), (regions, edit)

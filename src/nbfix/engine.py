@@ -72,11 +72,29 @@ def _suppressed(finding: Finding, line: int, table: dict[int, set[str] | None]) 
     return codes is None or finding.code in codes or finding.name in codes
 
 
-def _touches(edit: Edit, region: tuple[int, int]) -> bool:
-    start, end = region
-    if edit.is_insertion:
-        return start < edit.start < end
-    return edit.start < end and start < edit.end
+class Unparsed:
+    """The parse-error regions of a file, joined where they overlap and sorted, so that whether an
+    edit touches one is a binary search (it was every edit against every region)."""
+
+    def __init__(self, regions: list[tuple[int, int]]) -> None:
+        joined: list[tuple[int, int]] = []
+        for start, end in sorted(regions):
+            if joined and start < joined[-1][1]:
+                joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+            else:
+                joined.append((start, end))
+        self.regions = joined
+        self.starts = [start for start, _ in joined]
+
+    def touched_by(self, edit: Edit) -> bool:
+        """A replacement overlapping a region, or an insertion strictly inside one."""
+        import bisect
+
+        index = bisect.bisect_left(self.starts, edit.end if not edit.is_insertion else edit.start) - 1
+        if index < 0:
+            return False
+        end = self.regions[index][1]
+        return end > edit.start
 
 
 def apply_edits(content: bytes, edits: Iterable[Edit]) -> bytes:
@@ -148,7 +166,7 @@ class Linter:
         model = build_model(tree, content, self.project)
         lines = LineIndex(content)
         table = suppressions(lines)
-        regions = error_regions(tree)
+        regions = Unparsed(error_regions(tree))
         dead = disabled_regions(tree, content)
         found: list[Finding] = []
         for rule in active:
@@ -167,7 +185,7 @@ class Linter:
                 if finding.noise and options.get("report-noise"):
                     finding = finding._replace(noise=False)
                 if finding.fix is not None and not getattr(rule, "edits_parse_errors", False):
-                    if any(_touches(e, r) for e in finding.fix.edits for r in regions):
+                    if any(regions.touched_by(e) for e in finding.fix.edits):
                         finding = finding._replace(fix=None)
                 found.append(finding)
         found.sort(key=lambda f: (f.start, f.code, f.end))
