@@ -361,7 +361,7 @@ class ProjectIndex(Fields, IndexQueries):
         self._signatures: Shared = {}  # see `_shared`
 
     def __getstate__(self) -> dict:  # the two tables above are rebuilt where needed, never sent
-        return {k: v for k, v in self.__dict__.items() if k not in ("_exceptions", "_signatures", "_bound")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_exceptions", "_signatures", "_bound", "_resolved")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _exceptions={}, _signatures={})
@@ -374,7 +374,10 @@ class ProjectIndex(Fields, IndexQueries):
         return index
 
     def resolve_include(self, include: str) -> list[str]:
-        return [path for path in self.includes if include_matches_path(path, include)]
+        resolved = self.__dict__.setdefault("_resolved", {})  # forgotten by `merge`
+        if include not in resolved:
+            resolved[include] = [path for path in self.includes if include_matches_path(path, include)]
+        return resolved[include]
 
     def included_by(self, path: str) -> list[str]:
         return self.includes[path]
@@ -390,6 +393,7 @@ class ProjectIndex(Fields, IndexQueries):
             merge_class(self.classes.setdefault(name, ClassDecl(name)), decl, self._signatures)
         self._exceptions.clear()
         self.__dict__.pop("_bound", None)
+        self.__dict__.pop("_resolved", None)
         self.reprs |= other.reprs
         self.registered_exceptions |= other.registered_exceptions
         self.enums.update(other.enums)

@@ -213,13 +213,25 @@ class StoredIndex(IndexQueries):
         connection must never cross a fork)."""
         return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
 
+    @cached_property
+    def _edges(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(include -> files it names, file -> its includes), filled as asked: the index does not
+        change during the lint pass, and every file asks about the same headers again."""
+        return {}, {}
+
     def resolve_include(self, include: str) -> list[str]:
-        query = "SELECT path FROM includes WHERE last = ? GROUP BY path ORDER BY MIN(rowid)"
-        rows = self.db.execute(query, (_last_component(include),)).fetchall()
-        return [row[0] for row in rows if include_matches_path(row[0], include)]
+        resolved = self._edges[0]
+        if include not in resolved:
+            query = "SELECT path FROM includes WHERE last = ? GROUP BY path ORDER BY MIN(rowid)"
+            rows = self.db.execute(query, (_last_component(include),)).fetchall()
+            resolved[include] = [row[0] for row in rows if include_matches_path(row[0], include)]
+        return resolved[include]
 
     def included_by(self, path: str) -> list[str]:
-        return self.includes[path]
+        includes = self._edges[1]
+        if path not in includes:
+            includes[path] = self.includes[path]
+        return includes[path]
 
     @cached_property
     def _derived(self) -> frozenset[str]:
