@@ -92,3 +92,14 @@ def test_a_suppression_naming_no_rule_is_a_warning_with_its_line(run, tmp_path):
 def test_read_only_commands_say_they_write_the_cache(run, command):
     text = " ".join(run(command, "--help", env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).out.split()).lower()
     assert "keeps what it learns in .nbfix_cache/" in text  # not only under --no-cache
+
+
+def test_a_profiler_gets_its_results_written(run, tmp_path):
+    """`python -m cProfile -o out -m nbfix check`: the quick exit skipped the profiler's own
+    writing at exit (os._exit), so the profile was never written."""
+    import sys
+
+    write(tmp_path / "a.cpp", sample(1))
+    result = run("-m", "cProfile", "-o", "out.prof", "-m", "nbfix", "check", "--no-cache", "a.cpp", cmd=[sys.executable])
+    assert "NB101" in result.out, result.err  # (cProfile ends with its own exit code)
+    assert (tmp_path / "out.prof").stat().st_size > 1000
