@@ -120,7 +120,7 @@ class MissingRepr(Rule):
 def hides_a_repr(content: bytes, cls: ClassBinding, bindings: list[Binding], unparsed: list[tuple[int, int]]) -> bool:
     """Could a `__repr__` of this class sit where tree-sitter failed (gemmi's C-style member
     pointer casts turn whole chains into parse errors)? Then nbfix cannot tell: say nothing."""
-    found = found_in(cls.tree) if getattr(cls, "tree", None) is not None else None
+    found = found_in(cls.tree) if cls.tree is not None else None
     statements = [cls.statement(), *(statement_of(found, b.call) for b in bindings)]
     starts = [a for a, _ in unparsed]
     for statement in statements:  # unparsed regions are disjoint and sorted: the one just before
@@ -129,22 +129,22 @@ def hides_a_repr(content: bytes, cls: ClassBinding, bindings: list[Binding], unp
             return True
     if cls.variable is None:
         return False
-    return cls.variable.encode() in words_beside_a_repr(content, unparsed)
+    memo = found.memo if found is not None else {}
+    if "nb102.words_beside_a_repr" not in memo:  # once per file, not once per class
+        memo["nb102.words_beside_a_repr"] = words_beside_a_repr(content, unparsed)
+    return cls.variable.encode() in memo["nb102.words_beside_a_repr"]
 
 
 def words_beside_a_repr(content: bytes, unparsed: list[tuple[int, int]]) -> frozenset[bytes]:
-    """The identifiers in unparsed regions that also name `__repr__` or `__str__` (once per file)."""
-    if _WORDS[0] is not content or _WORDS[1] != unparsed:
-        words = set()
-        for a, b in unparsed:
-            if _REPR_NAME.search(content, a, b):
-                words.update(_WORD.findall(content, a, b))
-        _WORDS[:] = [content, unparsed, frozenset(words)]
-    return _WORDS[2]
+    """The identifiers in unparsed regions that also name `__repr__` or `__str__`."""
+    words: set[bytes] = set()
+    for a, b in unparsed:
+        if _REPR_NAME.search(content, a, b):
+            words.update(_WORD.findall(content, a, b))
+    return frozenset(words)
 
 
 _WORD = re.compile(rb"\b[A-Za-z_]\w*\b")
-_WORDS: list = [None, None, frozenset()]  # the last file's content, its regions, their words
 
 
 def constructed_unseen(bindings: list[Binding], fields: list[str]) -> bool:

@@ -288,6 +288,7 @@ class ClassBinding(Fields):
         variable: str | None = None,
         extra_types: tuple[str, ...] = (),  # further template arguments: bases, trampolines, holders
         scope: "Owner | None" = None,  # what the class is created in: a module or an enclosing class
+        tree: Tree | None = None,  # the file's tree, for questions about the chain around `node`
     ) -> None:
         self.kind = kind
         self.cpp_type = cpp_type
@@ -296,6 +297,7 @@ class ClassBinding(Fields):
         self.variable = variable
         self.extra_types = extra_types
         self.scope = scope
+        self.tree = tree
 
     @property
     def internal(self) -> bool:
@@ -332,8 +334,7 @@ class ClassBinding(Fields):
         return node
 
     def _found(self):
-        tree = getattr(self, "tree", None)  # set by the model builder
-        return found_in(tree) if tree is not None else None
+        return found_in(self.tree) if self.tree is not None else None
 
     def chain(self) -> list[Node]:
         """The calls of the `.def(...)` chain that starts at the creating call, innermost (the
@@ -772,8 +773,7 @@ class _Builder:
                 args = value.named_children
                 python_name = string_value(args[1]) if len(args) > 1 else None
                 scope = self.resolve(args[0]) if args else None
-            binding = ClassBinding(kind, cpp_type, python_name, decl, extra_types=extra_types, scope=scope)
-            binding.tree = self.tree
+            binding = ClassBinding(kind, cpp_type, python_name, decl, extra_types=extra_types, scope=scope, tree=self.tree)
             self.classes.append(binding)
             return binding
         if value is not None and value.type != "argument_list":
@@ -846,8 +846,7 @@ class _Builder:
         named = args.named_children if args is not None else []
         python_name = string_value(named[1]) if len(named) > 1 else None
         scope = self.resolve(named[0]) if named else None
-        binding = ClassBinding(kind, cpp_type, python_name, node, extra_types=extra_types, scope=scope)
-        binding.tree = self.tree
+        binding = ClassBinding(kind, cpp_type, python_name, node, extra_types=extra_types, scope=scope, tree=self.tree)
         self.classes.append(binding)
         return binding
 
