@@ -106,7 +106,7 @@ def _touches(edit: Edit, region: tuple[int, int]) -> bool:
 
 @pytest.mark.parametrize("seed", range(20))
 def test_an_edit_touches_the_joined_regions_when_it_touches_one_of_them(seed):
-    from nbfix.engine import Unparsed
+    from nbfix.parsing import Unparsed
 
     rng = random.Random(seed)
     regions = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from typing import Iterator
 
@@ -10,7 +9,7 @@ from nbfix.casters import available_includes
 from nbfix.declarations import short_name
 from nbfix.edits import append_to_class, indent_unit
 from nbfix.model import FIELD_METHODS, Binding, BindingModel, ClassBinding, Dialect, node_text
-from nbfix.parsing import STATEMENTS, error_regions, found_in
+from nbfix.parsing import STATEMENTS, Unparsed, error_regions, found_in
 from nbfix.patterns import LazyPattern
 from nbfix.rule import Context, Finding, Option, Priority, Rule, Safety
 
@@ -82,7 +81,7 @@ class MissingRepr(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.model
         seen: set[int] = set()
-        unparsed = merged(error_regions(model.tree)) if model.tree.root_node.has_error else []
+        unparsed = Unparsed(error_regions(model.tree) if model.tree.root_node.has_error else [])
         for cls in model.classes:
             if id(cls) in seen or cls.kind != "class" or not cls.creates or model.has_repr(cls):
                 continue
@@ -117,21 +116,18 @@ class MissingRepr(Rule):
             yield self.finding(cls.node, message + "; bind one that shows the object's state", noise=True)
 
 
-def hides_a_repr(content: bytes, cls: ClassBinding, bindings: list[Binding], unparsed: list[tuple[int, int]]) -> bool:
+def hides_a_repr(content: bytes, cls: ClassBinding, bindings: list[Binding], unparsed: Unparsed) -> bool:
     """Could a `__repr__` of this class sit where tree-sitter failed (gemmi's C-style member
     pointer casts turn whole chains into parse errors)? Then nbfix cannot tell: say nothing."""
     found = found_in(cls.tree) if cls.tree is not None else None
     statements = [cls.statement(), *(statement_of(found, b.call) for b in bindings)]
-    starts = [a for a, _ in unparsed]
-    for statement in statements:  # unparsed regions are disjoint and sorted: the one just before
-        index = bisect.bisect_left(starts, statement.end_byte) - 1
-        if index >= 0 and unparsed[index][1] > statement.start_byte:
-            return True
+    if any(unparsed.overlaps(s.start_byte, s.end_byte) for s in statements):
+        return True
     if cls.variable is None:
         return False
     memo = found.memo if found is not None else {}
     if "nb102.words_beside_a_repr" not in memo:  # once per file, not once per class
-        memo["nb102.words_beside_a_repr"] = words_beside_a_repr(content, unparsed)
+        memo["nb102.words_beside_a_repr"] = words_beside_a_repr(content, unparsed.regions)
     return cls.variable.encode() in memo["nb102.words_beside_a_repr"]
 
 
@@ -159,17 +155,6 @@ def constructed_unseen(bindings: list[Binding], fields: list[str]) -> bool:
         if len([n for n in names if n not in fields]) > len(fields):
             return True
     return False
-
-
-def merged(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted regions joined where they overlap."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(regions):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
 
 
 def statement_of(found, node):

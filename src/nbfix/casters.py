@@ -69,13 +69,9 @@ def opaque_types(text: str) -> set[str]:
 
 
 def balanced_argument(text: str, open_paren: int) -> str:
-    """The text between the parenthesis at `open_paren` and its match, squashed."""
-    depth = 0
-    for index in range(open_paren, len(text)):
-        depth += text[index] in "(<[" and 1 or text[index] in ")>]" and -1 or 0
-        if depth == 0:
-            return "".join(text[open_paren + 1:index].split())
-    return ""
+    """The text between the parenthesis at `open_paren` and its match, squashed ("" if unclosed)."""
+    span = bracketed(text, open_paren)
+    return "".join(span[1:-1].split()) if span[-1:] in (")", ">", "]") and len(span) > 1 else ""
 
 
 def first_template_argument(text: str, open_angle: int) -> str:
@@ -144,24 +140,25 @@ def without_user_template_arguments(squashed: str) -> str:
             out.append(squashed[index:match.end()])
             index = match.end()
             continue
-        end = match.end() - 1 + len(first_template_argument_span(squashed, match.end() - 1))
+        end = match.end() - 1 + len(bracketed(squashed, match.end() - 1))
         out.append(squashed[index:match.end() - 1])
         index = end
     out.append(squashed[index:])
     return "".join(out)
 
 
-def first_template_argument_span(text: str, open_angle: int) -> str:
-    """The whole `<...>` opened at `open_angle`, brackets included (to the end if unbalanced)."""
+def bracketed(text: str, open_at: int) -> str:
+    """The bracketed text opened at `open_at` (`<`, `(` or `[`), brackets included (to the end if
+    it is never closed)."""
     depth = 0
-    for index in range(open_angle, len(text)):
+    for index in range(open_at, len(text)):
         if text[index] in "<([":
             depth += 1
         elif text[index] in ">)]":
             depth -= 1
             if depth == 0:
-                return text[open_angle:index + 1]
-    return text[open_angle:]
+                return text[open_at:index + 1]
+    return text[open_at:]
 
 
 def available_includes(model: BindingModel) -> set[str]:

@@ -45,7 +45,6 @@ def indentation_at(content: bytes, offset: int) -> str:
 
 
 @lru_cache(maxsize=16)
-@lru_cache(maxsize=4)  # asked once per class and per edit; bytes cache their hash
 def indent_unit(content: bytes) -> str:
     """One level of indentation in this file: a tab, or the most common step of spaces between lines.
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.declarations import IndexQueries, ProjectIndex, file_declarations
 from nbfix.model import binding_facts, build_model
-from nbfix.parsing import disabled_regions, error_regions, parse
+from nbfix.parsing import Unparsed, disabled_regions, error_regions, parse
 from nbfix.patterns import LazyPattern
 from nbfix.report import fixable
 from nbfix.result import FileResult, LineIndex, Located
@@ -70,31 +70,6 @@ def _suppressed(finding: Finding, line: int, table: dict[int, set[str] | None]) 
         return False
     codes = table[line]
     return codes is None or finding.code in codes or finding.name in codes
-
-
-class Unparsed:
-    """The parse-error regions of a file, joined where they overlap and sorted, so that whether an
-    edit touches one is a binary search (it was every edit against every region)."""
-
-    def __init__(self, regions: list[tuple[int, int]]) -> None:
-        joined: list[tuple[int, int]] = []
-        for start, end in sorted(regions):
-            if joined and start < joined[-1][1]:
-                joined[-1] = (joined[-1][0], max(joined[-1][1], end))
-            else:
-                joined.append((start, end))
-        self.regions = joined
-        self.starts = [start for start, _ in joined]
-
-    def touched_by(self, edit: Edit) -> bool:
-        """A replacement overlapping a region, or an insertion strictly inside one."""
-        import bisect
-
-        index = bisect.bisect_left(self.starts, edit.end if not edit.is_insertion else edit.start) - 1
-        if index < 0:
-            return False
-        end = self.regions[index][1]
-        return end > edit.start
 
 
 def apply_edits(content: bytes, edits: Iterable[Edit]) -> bytes:

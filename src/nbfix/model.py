@@ -323,9 +323,9 @@ class ClassBinding(Fields):
 
     def statement(self) -> Node:
         """The statement that creates the class (declaration or expression statement)."""
-        found = self._found()
         if self.node.type in STATEMENTS:
             return self.node
+        found = self._found()
         if found is not None:
             return found.enclosing(self.node, STATEMENTS) or self.node
         node = self.node

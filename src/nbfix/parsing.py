@@ -138,6 +138,35 @@ def _point(content: bytes, offset: int) -> tuple[int, int]:
     return row, offset - (content.rfind(b"\n", 0, offset) + 1)
 
 
+class Unparsed:
+    """The parse-error regions of a file, joined where they overlap and sorted, so that whether a
+    range or an edit touches one is a binary search (not a comparison with every region)."""
+
+    def __init__(self, regions: list[tuple[int, int]]) -> None:
+        joined: list[tuple[int, int]] = []
+        for start, end in sorted(regions):
+            if joined and start < joined[-1][1]:
+                joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+            else:
+                joined.append((start, end))
+        self.regions = joined
+        self.starts = [start for start, _ in joined]
+
+    def __bool__(self) -> bool:
+        return bool(self.regions)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Does [start, end) share a byte with a region (for start == end: lie strictly inside one)?"""
+        import bisect
+
+        index = bisect.bisect_left(self.starts, end if end > start else start) - 1
+        return index >= 0 and self.regions[index][1] > start
+
+    def touched_by(self, edit) -> bool:
+        """A replacement overlapping a region, or an insertion strictly inside one."""
+        return self.overlaps(edit.start, edit.end)
+
+
 _CONSTANT_CONDITION = LazyPattern(rb"#[ \t]*(?:if|elif)[ \t]+(?:0|1|false|true)\b")
 _FALSE = (b"0", b"false")
 _TRUE = (b"1", b"true")
