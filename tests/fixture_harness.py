@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import sys
-
-from nbfix.config import Settings, settings_from_table
+from nbfix.run.config import Settings, settings_from_table
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-from nbfix.engine import FileResult, Linter, project_index
-from nbfix.parsing import error_count, parse
-from nbfix.registry import rule_by_selector
-from nbfix.source import read_source
+from nbfix.core.source import read_source
+from nbfix.cpp.parsing import error_count, parse
+from nbfix.engine.linter import FileResult, Linter
+from nbfix.model.facts import project_index
+from nbfix.rules.registry import rule_by_selector
 
 # `expect: CODE` marks the line it stands on; `expect-above: CODE` the line before and
 # `expect-above-N: CODE` the Nth line above (for lines that cannot carry a comment, such as the

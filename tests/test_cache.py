@@ -9,13 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-import nbfix.cache
-import nbfix.parsing
 from conftest import nbfix_executable
-from nbfix.cache import CACHE_DIR
-from nbfix.config import Settings
-from nbfix.runner import run
+
+import nbfix.cpp.parsing
+import nbfix.run.cache
+from nbfix.run.cache import CACHE_DIR
+from nbfix.run.config import Settings
+from nbfix.run.runner import run
 
 HEADER = """\
 #pragma once
@@ -65,8 +65,8 @@ class ParseLog:
 
 @pytest.fixture
 def parses(monkeypatch) -> ParseLog:
-    log = ParseLog(nbfix.parsing._parser())
-    monkeypatch.setattr(nbfix.parsing, "_parser", lambda: log)
+    log = ParseLog(nbfix.cpp.parsing._parser())
+    monkeypatch.setattr(nbfix.cpp.parsing, "_parser", lambda: log)
     return log
 
 
@@ -158,27 +158,27 @@ def test_fix_results_are_kept_apart_from_check_results(project):
 def test_a_new_nbfix_version_or_changed_code_invalidates(project, parses, monkeypatch):
     check(project)
     parses.contents.clear()
-    monkeypatch.setattr(nbfix.cache, "__version__", "99.0")
+    monkeypatch.setattr(nbfix.run.cache, "__version__", "99.0")
     check(project)
     assert parses.parsed(project / "bind.cpp")
 
-    nbfix.cache._code_fingerprint.cache_clear()
-    before = nbfix.cache._code_fingerprint()
-    facts_before = nbfix.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x")
+    nbfix.run.cache._code_fingerprint.cache_clear()
+    before = nbfix.run.cache._code_fingerprint()
+    facts_before = nbfix.run.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x")
     for code_file in (
-        Path(nbfix.cache.__file__).resolve().parents[2] / "transforms" / "nb101_reference_lifetime.py",
-        Path(nbfix.cache.__file__).resolve().parent / "declarations.py",  # how facts are gathered
+        Path(nbfix.run.cache.__file__).resolve().parents[3] / "transforms" / "nb101_reference_lifetime.py",
+        Path(nbfix.run.cache.__file__).resolve().parents[1] / "index" / "declarations.py",  # how facts are gathered
     ):
         info = code_file.stat()
         try:
             os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
-            nbfix.cache._code_fingerprint.cache_clear()  # it is kept for the process
-            assert nbfix.cache._code_fingerprint() != before
+            nbfix.run.cache._code_fingerprint.cache_clear()  # it is kept for the process
+            assert nbfix.run.cache._code_fingerprint() != before
             # facts are keyed on nbfix's code too: a changed extractor never reuses old facts
-            assert nbfix.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x") != facts_before
+            assert nbfix.run.cache.Cache.for_run(project, "", []).facts_key("bind.cpp", b"x") != facts_before
         finally:
             os.utime(code_file, ns=(info.st_atime_ns, info.st_mtime_ns))
-            nbfix.cache._code_fingerprint.cache_clear()
+            nbfix.run.cache._code_fingerprint.cache_clear()
 
 
 def test_foreign_or_broken_entries_are_never_loaded(project, tmp_path):
@@ -243,7 +243,7 @@ def test_a_memoised_check_run_sees_every_change(project):
 def test_entry_point_list_is_kept_per_environment(tmp_path, monkeypatch):
     """Rules are found without asking importlib.metadata again in the same environment; a broken
     or cut-off list is asked again, and the kept list really is what is used."""
-    from nbfix import registry
+    from nbfix.rules import registry
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     registry.all_rules.cache_clear()
@@ -292,7 +292,8 @@ def test_memoised_named_files_follow_their_ignore_files(project):
 def test_a_big_report_is_spooled_and_kept_as_text(project, parses, monkeypatch, capsys):
     """A report over `Spool.LIMIT` goes to a temporary file while the run goes, and the whole-run
     answer keeps it as a plain text entry, streamed back; a truncated one is recomputed."""
-    from nbfix import commands, spool
+    from nbfix.core import spool
+    from nbfix.cli import commands
 
     monkeypatch.chdir(project)
     assert commands.check(no_cache=True) == 1
@@ -324,7 +325,7 @@ def test_temporary_files_are_new_private_and_skip_taken_names(tmp_path, monkeypa
     readable by its owner only, even when a random name is already taken."""
     import stat
 
-    from nbfix import tempfiles
+    from nbfix.core import tempfiles
 
     first, first_name = tempfiles.mkstemp(tmp_path, ".tmp-")
     second, second_name = tempfiles.mkstemp(tmp_path, ".tmp-", ".nbfix")
@@ -347,7 +348,7 @@ def test_the_plugin_list_lives_in_the_os_cache_folder(monkeypatch, tmp_path):
     every OS), `$XDG_CACHE_HOME/nbfix` or `~/.cache/nbfix` on Linux."""
     import sys
 
-    from nbfix import registry
+    from nbfix.rules import registry
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)

@@ -477,7 +477,7 @@ def test_python_dash_m_version(run, nbfix_cmd):
 def _imports(run, *args) -> tuple[Result, list[str]]:
     result = run(*args, cmd=[sys.executable, "-X", "importtime", "-m", "nbfix"])
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.err.splitlines() if "import time:" in line]
-    assert "nbfix.commands" in imported  # -X importtime really reported nbfix's own modules
+    assert "nbfix.cli.commands" in imported  # -X importtime really reported nbfix's own modules
     return result, imported
 
 
@@ -490,12 +490,12 @@ def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
     result, imported = _imports(run, "check", "one_file.cpp")
     assert result.code == 1, result.err
     assert (tmp_path / ".nbfix_cache").is_dir()  # the cache was written
-    heavy = {"libcst", "typer", "rich", "nbfix.writer", "nbfix.docs", "nbfix.cli", "tempfile"}
+    heavy = {"libcst", "typer", "rich", "nbfix.core.writer", "nbfix.rules.docs", "nbfix.cli.app", "tempfile"}
     assert [name for name in imported if name in heavy or name.split(".")[0] in heavy] == []
     assert "tree_sitter" in imported
     again, imported = _imports(run, "check", "one_file.cpp")
     assert again.out == result.out
-    loaded = {"tree_sitter", "pathspec", "importlib.metadata", "nbfix.model", "nbfix_transforms"}
+    loaded = {"tree_sitter", "pathspec", "importlib.metadata", "nbfix.model.builder", "nbfix_transforms"}
     assert [name for name in imported if name in loaded or name.split(".")[0] in loaded] == []
 
 
@@ -524,7 +524,7 @@ def counting_compile(source, *args, **kwargs):
         compiled.append(source)
     return real_compile(source, *args, **kwargs)
 builtins.compile = counting_compile
-from nbfix.commands import quick
+from nbfix.cli.quick import quick
 code = quick(sys.argv[1:])
 print(f"exit {code}; compiled {compiled!r}", file=sys.stderr)
 """
@@ -571,7 +571,7 @@ def test_pre_commit_apply_imports_neither_typer_nor_rich(run, tmp_path):
     _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "apply", "--force-exclude", "--exit-non-zero-on-fix", "one_file.cpp")
     assert result.code == 1 and (tmp_path / "one_file.cpp").read_text() == fixed(sample(1))
-    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli", "tempfile"}
+    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli.app", "tempfile"}
     assert [name for name in imported if name.split(".")[0] in heavy or name in heavy] == []
 
 

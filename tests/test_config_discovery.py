@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nbfix.source import read_source
-from nbfix.writer import WriteError, write_atomic
+from nbfix.core.source import read_source
+from nbfix.core.writer import WriteError, write_atomic
 
 POLICY = "nb::rv_policy::reference"
 LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>NB\d+) ")
@@ -205,7 +205,8 @@ def test_ignore_in_config(run, tmp_path):
 
 
 PLUGIN = '''
-from nbfix.rule import Finding, Priority, Rule, Safety
+from nbfix.core.findings import Finding, Priority, Safety
+from nbfix.rules.rule import Rule
 
 
 class ModuleMarker(Rule):

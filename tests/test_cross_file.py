@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbfix.config import Settings
-from nbfix.runner import run
+from nbfix.run.config import Settings
+from nbfix.run.runner import run
 
 
 def write(path: Path, text: str) -> Path:

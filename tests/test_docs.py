@@ -6,7 +6,8 @@ import re
 import subprocess
 
 from conftest import ROOT, nbfix_executable
-from nbfix.registry import all_rules
+
+from nbfix.rules.registry import all_rules
 
 
 def quick_start_commands() -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nbfix.edits import add_argument, ensure_includes, indent_unit
-from nbfix.engine import apply_edits, resolve
-from nbfix.parsing import captures, error_count, parse
-from nbfix.rule import Edit, Finding, Fix, Priority, Safety
+from nbfix.core.findings import Edit, Finding, Fix, Priority, Safety
+from nbfix.cpp.parsing import captures, error_count, parse
+from nbfix.cpp.text import add_argument, ensure_includes, indent_unit
+from nbfix.engine.linter import apply_edits, resolve
 
 
 def _add(source: str, text: str = "nb::is_operator()") -> str:

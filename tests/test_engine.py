@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbfix.engine import Linter, project_index
-from nbfix.parsing import parse
-from nbfix.rule import Edit, Priority, Rule, Safety
-from nbfix.source import read_source
+from nbfix.core.findings import Edit, Priority, Safety
+from nbfix.core.source import read_source
+from nbfix.cpp.parsing import parse
+from nbfix.engine.linter import Linter, project_index
+from nbfix.rules.rule import Rule
 
 SOURCE = b"int a = 1;\nint b = 2;\n"
 

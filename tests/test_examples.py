@@ -9,10 +9,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, nbfix_executable
-from nbfix.registry import all_rules
-from nbfix.rule import Priority
+
+from nbfix.core.findings import Priority
+from nbfix.rules.registry import all_rules
 
 
 def compiler() -> str:

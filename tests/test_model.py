@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from nbfix.model import ClassBinding, ModuleBinding, build_model
-from nbfix.parsing import parse
+from nbfix.cpp.parsing import parse
+from nbfix.model.bindings import ClassBinding, ModuleBinding
+from nbfix.model.builder import build_model
 
 
 def model(source: str):
@@ -137,7 +138,7 @@ def test_extension_modules_finds_what_the_pattern_finds():
     be those a scan of the whole text finds, on every fixture and example and on awkward text."""
     from pathlib import Path
 
-    from nbfix.model import _EXTENSION, extension_modules
+    from nbfix.model.facts import _EXTENSION, extension_modules
 
     root = Path(__file__).resolve().parent.parent
     texts = [p.read_bytes() for folder in ("fixtures", "examples") for p in sorted((root / folder).rglob("*"))

@@ -6,11 +6,11 @@ import importlib
 import pkgutil
 import re
 
+import nbfix_transforms
 import pytest
 
 import nbfix
-import nbfix_transforms
-from nbfix.patterns import LazyPattern
+from nbfix.core.patterns import LazyPattern
 
 CASES = [
     (r"(\w+)=(\d+)", 0, "a=1, b=22; c=x"),
@@ -57,9 +57,9 @@ def test_unknown_attribute_is_an_attribute_error_without_compiling():
 
 def _modules():
     for package in (nbfix, nbfix_transforms):
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name != "__main__":
-                yield importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if not info.name.endswith("__main__"):
+                yield importlib.import_module(info.name)
 
 
 def test_every_pattern_nbfix_and_its_rules_define_compiles():

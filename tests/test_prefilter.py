@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
-from nbfix.config import Settings, selected_rules
-from nbfix.discovery import discover
-from nbfix.engine import Linter, project_index
-from nbfix.parsing import parse
-from nbfix.registry import all_rules
-from nbfix.rule import Priority
-from nbfix.source import read_source
+
+from nbfix.core.findings import Priority
+from nbfix.core.source import read_source
+from nbfix.cpp.parsing import parse
+from nbfix.engine.linter import Linter
+from nbfix.model.facts import project_index
+from nbfix.rules.registry import all_rules
+from nbfix.run.config import Settings, selected_rules
+from nbfix.run.discovery import discover
 
 
 def outcomes(paths: list[Path], prefilter: bool) -> list[tuple]:
@@ -58,9 +59,9 @@ def test_every_rule_declares_what_it_cannot_fire_without():
 def test_a_file_no_rule_could_fire_on_is_not_parsed_to_be_linted(tmp_path, monkeypatch):
     """Big runs parse each file twice (facts, then lint): the lint pass skips a file that holds
     none of the selected rules' needles, such as a plain header."""
-    import nbfix.engine
-    import nbfix.parsing
-    from nbfix import runner
+    import nbfix.cpp.parsing
+    import nbfix.engine.linter
+    from nbfix.run import runner
 
     header = "#pragma once\nstruct Shape { double area() const; };\n"
     (tmp_path / "shape.h").write_text(header)
@@ -69,14 +70,14 @@ def test_a_file_no_rule_could_fire_on_is_not_parsed_to_be_linted(tmp_path, monke
         'NB_MODULE(ext, m) { nb::class_<Shape>(m, "Shape").def("area", &Shape::area); }\n'
     )
     parsed: list[bytes] = []
-    real = nbfix.parsing.parse
+    real = nbfix.cpp.parsing.parse
 
     def counting(content: bytes):
         parsed.append(content)
         return real(content)
 
-    monkeypatch.setattr(nbfix.engine, "parse", counting)
-    monkeypatch.setattr(nbfix.parsing, "parse", counting)
+    monkeypatch.setattr(nbfix.engine.linter, "parse", counting)
+    monkeypatch.setattr(nbfix.cpp.parsing, "parse", counting)
     monkeypatch.setattr(runner, "KEEP_TREES_BYTES", 0)  # a big run: trees are not kept
     result = runner.run([tmp_path], Settings(root=tmp_path), fix=False, use_cache=False)
     assert [i.finding.code for f in result.files for i in f.remaining] == []

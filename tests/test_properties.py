@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
 from conftest import FIXTURES, ROOT  # noqa: E402
-from nbfix.engine import Linter, apply_edits, project_index  # noqa: E402
-from nbfix.parsing import error_count, parse  # noqa: E402
-from nbfix.registry import all_rules  # noqa: E402
-from nbfix.source import Source  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
+
+from nbfix.core.source import Source  # noqa: E402
+from nbfix.cpp.parsing import error_count, parse  # noqa: E402
+from nbfix.engine.linter import Linter, apply_edits  # noqa: E402
+from nbfix.model.facts import project_index  # noqa: E402
+from nbfix.rules.registry import all_rules  # noqa: E402
 
 SEEDS = sorted(
     [p for p in FIXTURES.glob("NB*/*.cpp") if ".expected." not in p.name]

@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 from conftest import nbfix_executable
-from nbfix.python_side import rewrite
-from nbfix.rule import PythonMove
+
+from nbfix.core.findings import PythonMove
+from nbfix.run.python_side import rewrite
 
 MOVES = [PythonMove("ext", "area", "geometry"), PythonMove("ext", "load", "io")]
 

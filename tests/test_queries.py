@@ -4,17 +4,17 @@ pattern gives, on every fixture, the examples and a generated corpus."""
 from __future__ import annotations
 
 import pytest
-
-import nbfix.declarations  # noqa: F401  (registers the groups)
-import nbfix.macros  # noqa: F401
-import nbfix.model  # noqa: F401
 from conftest import FIXTURES, ROOT
-from nbfix.config import Settings
-from nbfix.discovery import discover
-from nbfix import parsing
-from nbfix.parsing import _NODE_GROUPS, Found, matches, parse
-from nbfix.registry import all_rules
 from test_prefilter import generated_corpus
+
+import nbfix.cpp.macros  # noqa: F401
+import nbfix.index.declarations  # noqa: F401  (registers the groups)
+import nbfix.model.builder  # noqa: F401
+from nbfix.cpp import parsing
+from nbfix.cpp.parsing import _NODE_GROUPS, Found, matches, parse
+from nbfix.rules.registry import all_rules
+from nbfix.run.config import Settings
+from nbfix.run.discovery import discover
 
 
 def as_set(found: list[dict]) -> list:

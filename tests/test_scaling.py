@@ -11,11 +11,11 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from conftest import FIXTURES
-from nbfix.engine import resolve
-from nbfix.parsing import ENCLOSURES, FUNCTIONS, STATEMENTS, descendants, error_regions, found_in, parse
-from nbfix.rule import Edit, Finding, Fix, Priority, Safety
+
+from nbfix.core.findings import Edit, Finding, Fix, Priority, Safety
+from nbfix.cpp.parsing import ENCLOSURES, FUNCTIONS, STATEMENTS, descendants, error_regions, found_in, parse
+from nbfix.engine.linter import resolve
 
 SOURCES = sorted(p for p in FIXTURES.rglob("*.cpp") if ".expected." not in p.name)
 
@@ -106,7 +106,7 @@ def _touches(edit: Edit, region: tuple[int, int]) -> bool:
 
 @pytest.mark.parametrize("seed", range(20))
 def test_an_edit_touches_the_joined_regions_when_it_touches_one_of_them(seed):
-    from nbfix.parsing import Unparsed
+    from nbfix.cpp.parsing import Unparsed
 
     rng = random.Random(seed)
     regions = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nbfix.config import ConfigError, Settings, selected_rules
-from nbfix.registry import all_rules
-from nbfix.rule import Priority
+from nbfix.core.findings import Priority
+from nbfix.rules.registry import all_rules
+from nbfix.run.config import ConfigError, Settings, selected_rules
 
 
 def codes(**settings) -> set[str]:

@@ -4,7 +4,6 @@ into a renamed binding or an import-time abort is ever written."""
 from __future__ import annotations
 
 import pytest
-
 from nbfix_transforms.nb203_signature_hints import docstring_sections, python_default, python_type, refines, validate
 
 
@@ -92,7 +91,7 @@ def test_only_refinements_replace_what_nanobind_renders(documented, rendered, ex
      ("true", "True"), ("nb::none()", "None"), ('"a"', "'a'"), ("Thing{1}", None), ("kDefault", None)],
 )
 def test_defaults_are_shown_as_nanobind_shows_them(literal, shown):
-    from nbfix.parsing import parse
+    from nbfix.cpp.parsing import parse
 
     tree = parse(f"auto x = {literal};".encode())
     value = tree.root_node.children[0].child_by_field_name("declarator").child_by_field_name("value")

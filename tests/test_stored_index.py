@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from test_prefilter import generated_corpus
 
-from nbfix import runner
-from nbfix.config import Settings
-from nbfix.declarations import ProjectIndex
-from nbfix.discovery import discover
-from nbfix.engine import project_index
-from nbfix.parsing import parse
-from nbfix.stored_index import IndexWriter, StoredIndex
+from nbfix.run import runner
+from nbfix.cpp.parsing import parse
+from nbfix.model.facts import project_index
+from nbfix.index.declarations import ProjectIndex
+from nbfix.index.stored import IndexWriter, StoredIndex
+from nbfix.run.config import Settings
+from nbfix.run.discovery import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 

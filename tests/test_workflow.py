@@ -16,7 +16,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import nbfix_executable
 
 BINDING = """#include <nanobind/nanobind.h>
@@ -319,12 +318,12 @@ def _apply_in_process(monkeypatch, folder: Path, *args: str) -> tuple[list[str],
     """Run `nbfix apply -j 1` in this process; the order in which files are linted and written."""
     from typer.testing import CliRunner
 
-    import nbfix.engine
-    import nbfix.writer
-    from nbfix.cli import app
+    import nbfix.core.writer
+    import nbfix.engine.linter
+    from nbfix.cli.app import app
 
     events: list[str] = []
-    lint, write_atomic = nbfix.engine.Linter.run, nbfix.writer.write_atomic
+    lint, write_atomic = nbfix.engine.linter.Linter.run, nbfix.core.writer.write_atomic
 
     def linting(self, source, *rest, **options):
         events.append(f"lint {source.display}")
@@ -334,8 +333,8 @@ def _apply_in_process(monkeypatch, folder: Path, *args: str) -> tuple[list[str],
         events.append(f"write {source.display}")
         write_atomic(source, content)
 
-    monkeypatch.setattr(nbfix.engine.Linter, "run", linting)
-    monkeypatch.setattr(nbfix.writer, "write_atomic", writing)
+    monkeypatch.setattr(nbfix.engine.linter.Linter, "run", linting)
+    monkeypatch.setattr(nbfix.core.writer, "write_atomic", writing)
     monkeypatch.chdir(folder)
     result = CliRunner().invoke(app, ["apply", "--no-cache", "-j", "1", *args, "."])
     return events, result
@@ -369,10 +368,10 @@ def test_apply_never_clobbers_a_file_changed_while_it_ran(tmp_path, monkeypatch)
     editor left it, with one error line; the other files are written, file by file or together."""
     from typer.testing import CliRunner
 
-    import nbfix.engine
-    from nbfix.cli import app
+    import nbfix.engine.linter
+    from nbfix.cli.app import app
 
-    lint = nbfix.engine.Linter.run
+    lint = nbfix.engine.linter.Linter.run
     outcomes = []
     for case, selection in (("streamed", "NB101"), ("together", "NB101,NB301")):
         folder = tmp_path / case
@@ -384,7 +383,7 @@ def test_apply_never_clobbers_a_file_changed_while_it_ran(tmp_path, monkeypatch)
                 source.path.write_text(source.path.read_text() + "// saved by an editor\n")
             return lint(self, source, *rest, **options)
 
-        monkeypatch.setattr(nbfix.engine.Linter, "run", linting)
+        monkeypatch.setattr(nbfix.engine.linter.Linter, "run", linting)
         monkeypatch.chdir(folder)
         result = CliRunner().invoke(app, ["apply", "--no-cache", "-j", "1", "--unsafe-fixes", "--select", selection, "."])
         assert result.exit_code == 2, result.output

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.edits import replace_policy
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.cpp.text import replace_policy
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 
 class ReferenceLifetime(Rule):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from nbfix.casters import available_includes
-from nbfix.declarations import short_name
-from nbfix.edits import append_to_class, indent_unit
-from nbfix.model import FIELD_METHODS, Binding, BindingModel, ClassBinding, Dialect, node_text
-from nbfix.parsing import STATEMENTS, Unparsed, error_regions, found_in
-from nbfix.patterns import LazyPattern
-from nbfix.rule import Context, Finding, Option, Priority, Rule, Safety
+from nbfix.core.patterns import LazyPattern
+from nbfix.cpp.parsing import STATEMENTS, Unparsed, error_regions, found_in
+from nbfix.cpp.syntax import node_text
+from nbfix.cpp.text import indent_unit
+from nbfix.index.casters import available_includes
+from nbfix.index.declarations import short_name
+from nbfix.model.bindings import Binding, BindingModel, ClassBinding
+from nbfix.model.dialect import FIELD_METHODS, Dialect
+from nbfix.model.edits import append_to_class
+from nbfix.rules import Context, Finding, Option, Priority, Rule, Safety
 
 READABLE = frozenset({
     "def_ro", "def_rw", "def_prop_ro", "def_prop_rw",
@@ -240,7 +243,7 @@ def converts(model: BindingModel, field_type: str) -> bool:
         return True
     if text in _STRINGS:
         return model.dialect.name != "nanobind" or bool(
-            {"nanobind/stl/string.h", "nanobind/stl/string_view.h"} & available_includes(model)
+            {"nanobind/stl/string.h", "nanobind/stl/string_view.h"} & available_includes(model.project, model.includes)
         )
     return short_name(text) in model.project.bound_short_names()[0]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.edits import insert_line_before
-from nbfix.model import BindingModel, code_text, node_text
-from nbfix.parsing import descendants, found_in, shared_nodes
-from nbfix.patterns import LazyPattern
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.core.patterns import LazyPattern
+from nbfix.cpp.parsing import descendants, found_in, shared_nodes
+from nbfix.cpp.syntax import code_text, node_text
+from nbfix.cpp.text import insert_line_before
+from nbfix.model.bindings import BindingModel
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

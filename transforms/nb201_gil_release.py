@@ -4,11 +4,12 @@ from typing import Iterator, NamedTuple
 
 from tree_sitter import Node
 
-from nbfix.declarations import short_name
-from nbfix.edits import add_argument, replace
-from nbfix.model import Binding, BindingModel, code_text, node_text
-from nbfix.parsing import descendants
-from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.cpp.parsing import descendants
+from nbfix.cpp.syntax import code_text, node_text
+from nbfix.cpp.text import add_argument, replace
+from nbfix.index.declarations import short_name
+from nbfix.model.bindings import Binding, BindingModel
+from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
 
 DEFAULT_FUNCTIONS = [
     "execute", "run", "compile", "synchronize", "wait", "wait_for", "wait_until", "join", "barrier", "sleep",

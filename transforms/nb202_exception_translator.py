@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.declarations import IndexQueries, short_name
-from nbfix.edits import indent_unit, line_indent, newline_of
-from nbfix.model import node_text, registered_exceptions, squash
-from nbfix.rule import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.cpp.syntax import node_text, squash
+from nbfix.cpp.text import indent_unit, line_indent, newline_of
+from nbfix.index.declarations import IndexQueries, short_name
+from nbfix.model.facts import registered_exceptions
+from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.edits import add_argument
-from nbfix.model import Binding, BindingModel, code_text, string_value
-from nbfix.returns import returned_expressions
-from nbfix.patterns import LazyPattern
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.core.patterns import LazyPattern
+from nbfix.cpp.returns import returned_expressions
+from nbfix.cpp.syntax import code_text, string_value
+from nbfix.cpp.text import add_argument
+from nbfix.model.bindings import Binding, BindingModel
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.edits import indent_unit, line_indent, newline_of
-from nbfix.model import code_text, inside_try, node_text
-from nbfix.parsing import descendants, found_in, shared_nodes
-from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
+from nbfix.cpp.parsing import descendants, found_in, shared_nodes
+from nbfix.cpp.syntax import code_text, inside_try, node_text
+from nbfix.cpp.text import indent_unit, line_indent, newline_of
+from nbfix.rules import Context, Edit, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

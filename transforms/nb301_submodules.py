@@ -6,9 +6,10 @@ import fnmatch
 import re
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.edits import insert_line_after, insert_line_before, replace
-from nbfix.model import Binding, ModuleBinding, node_text
-from nbfix.rule import Context, Finding, Fix, Option, Priority, PythonMove, Rule, Safety
+from nbfix.cpp.syntax import node_text
+from nbfix.cpp.text import insert_line_after, insert_line_before, replace
+from nbfix.model.bindings import Binding, ModuleBinding
+from nbfix.rules import Context, Finding, Fix, Option, Priority, PythonMove, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -3,10 +3,10 @@
 import re
 from typing import Iterator, NamedTuple
 
-from nbfix.declarations import short_name
-from nbfix.parsing import error_regions, errors_around_edit, found_in, shared_nodes
-from nbfix.patterns import LazyPattern
-from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
+from nbfix.core.patterns import LazyPattern
+from nbfix.cpp.parsing import error_regions, errors_around_edit, found_in, shared_nodes
+from nbfix.index.declarations import short_name
+from nbfix.rules import Context, Edit, Finding, Priority, Rule, Safety
 
 _MACRO_BODIES = shared_nodes(
     "nb302.macro_bodies", "(preproc_arg) @body", ("preproc_arg",), lambda node: [{"body": [node]}]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.edits import append_to_class
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.model.edits import append_to_class
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 
 class ExportValues(Rule):

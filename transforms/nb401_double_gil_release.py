@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.edits import remove_statement
-from nbfix.model import BindingModel
-from nbfix.rule import Context, Edit, Finding, Priority, Rule, Safety
+from nbfix.cpp.text import remove_statement
+from nbfix.model.bindings import BindingModel
+from nbfix.rules import Context, Edit, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from nbfix.declarations import short_name
-from nbfix.model import code_text, inside_try, node_text
-from nbfix.parsing import descendants, found_in, shared_nodes
-from nbfix.patterns import LazyPattern
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.core.patterns import LazyPattern
+from nbfix.cpp.parsing import descendants, found_in, shared_nodes
+from nbfix.cpp.syntax import code_text, inside_try, node_text
+from nbfix.index.declarations import short_name
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from nbfix.casters import loose_type
-from nbfix.declarations import classify_type
-from nbfix.edits import remove_argument, replace, replace_policy
-from nbfix.model import Binding, Dialect, Extra
-from nbfix.patterns import LazyPattern
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.core.patterns import LazyPattern
+from nbfix.cpp.text import remove_argument, replace, replace_policy
+from nbfix.index.casters import loose_type
+from nbfix.index.declarations import classify_type
+from nbfix.model.bindings import Binding, Extra
+from nbfix.model.dialect import Dialect
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 _NUMBER = LazyPattern(
     r"^(?:unsigned|signed)?(?:bool|char|wchar_t|short|int|long|longlong|float|double|longdouble|"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nbfix.casters import available_includes, needed_headers, opaque_types, unseen_binding_headers
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.index.casters import available_includes, needed_headers, opaque_types, unseen_binding_headers
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 
 class MissingStlCaster(Rule):
@@ -60,8 +60,8 @@ class MissingStlCaster(Rule):
         model = ctx.model
         if not model.bindings:
             return
-        present = available_includes(model)
-        if unseen_binding_headers(model, present):
+        present = available_includes(model.project, model.includes)
+        if unseen_binding_headers(model.project, present):
             return  # a binding helper header nbfix was not given may bring any caster
         opaque = opaque_types(model.text) | model.project.bound_short_names()[1]
         reported: set[str] = set()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
-import re
-
-from nbfix.declarations import short_name
-from nbfix.edits import add_argument
-from nbfix.model import Binding, BindingModel, code_text
-from nbfix.rule import Context, Finding, Priority, Rule, Safety
+from nbfix.cpp.syntax import code_text
+from nbfix.cpp.text import add_argument
+from nbfix.index.declarations import short_name
+from nbfix.model.bindings import Binding, BindingModel
+from nbfix.rules import Context, Finding, Priority, Rule, Safety
 
 _ARITHMETIC = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
                "lshift", "rshift", "and", "xor", "or")

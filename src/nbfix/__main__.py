@@ -1,3 +1,3 @@
-from nbfix.entry import main
+from nbfix.cli.entry import main
 
 main()

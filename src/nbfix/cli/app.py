@@ -1,0 +1,316 @@
+"""The `nbfix` command line. Exit codes: 0 clean, 1 findings (or changes), 2 usage/config/IO error."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from nbfix import __version__
+from nbfix.cli import commands
+from nbfix.cli.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+
+app = typer.Typer(
+    name="nbfix",
+    help="Find and fix defects in nanobind and pybind11 bindings.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# readable=False: an unreadable file is reported by nbfix itself, and the other files still run.
+PathsArg = typer.Argument(
+    None, help="Files or folders to process (default: .).", show_default=False, readable=False
+)
+SelectOpt = typer.Option(None, "--select", help="Only these rules: code, code prefix (NB1) or name.")
+IgnoreOpt = typer.Option(None, "--ignore", help="Skip these rules: code, code prefix or name.")
+PriorityOpt = typer.Option(None, "--priority", help="Threshold: high, medium (default) or low.")
+ConfigOpt = typer.Option(None, "--config", help="Read settings from this file instead of searching.")
+UnsafeOpt = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help="Also apply unsafe fixes.")
+ForceExcludeOpt = typer.Option(
+    None, "--force-exclude/--no-force-exclude", help="Apply excludes to paths named on the command line too."
+)
+FormatOpt = typer.Option(
+    "text", "--output-format", help="text, concise, json, json-lines, sarif or github.", show_default=True
+)
+OutputOpt = typer.Option(None, "--output-file", "-o", help="Write the findings to this file.")
+StatisticsOpt = typer.Option(False, "--statistics", help="Print counts per rule instead of findings.")
+JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: one per core for big runs).")
+NoCacheOpt = typer.Option(
+    False, "--no-cache", help="Neither read nor write .nbfix_cache/ (every command but `clean` writes it otherwise)."
+)
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print findings, diffs and errors only: no summary lines.")
+ExitZeroOpt = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain (errors still exit 2).")
+ColorOpt = typer.Option(
+    "auto", "--color", help="Colour diffs: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), always or never."
+)
+
+
+def _exit(code: int, exit_zero: bool) -> typer.Exit:
+    return typer.Exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def use_colour(choice: str, stream=None) -> bool:
+    """--color, then NO_COLOR and FORCE_COLOR (https://no-color.org, https://force-color.org), then
+    whether the stream is a terminal."""
+    import os
+
+    if choice not in ("auto", "always", "never"):
+        raise commands.UsageError(f"--color must be auto, always or never, not '{choice}'")
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return (stream or sys.stdout).isatty()
+
+
+@app.command()
+def check(
+    paths: Optional[List[Path]] = PathsArg,
+    select: Optional[List[str]] = SelectOpt,
+    ignore: Optional[List[str]] = IgnoreOpt,
+    priority: Optional[str] = PriorityOpt,
+    config: Optional[Path] = ConfigOpt,
+    unsafe_fixes: Optional[bool] = UnsafeOpt,
+    force_exclude: Optional[bool] = ForceExcludeOpt,
+    output_format: str = FormatOpt,
+    output_file: Optional[Path] = OutputOpt,
+    statistics: bool = StatisticsOpt,
+    jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    exit_zero: bool = ExitZeroOpt,
+    fix: bool = typer.Option(False, "--fix", help="Apply the fixes (as `nbfix apply`)."),
+    show_diff: bool = typer.Option(False, "--diff", help="Show the fixes as a diff, change nothing (as `nbfix diff`)."),
+    color: str = ColorOpt,
+) -> None:
+    """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable). Changes no
+    source file; keeps what it learns in .nbfix_cache/ (--no-cache: not)."""
+    if fix and show_diff:
+        raise typer.Exit(commands.guarded(lambda: _usage("--fix and --diff exclude each other")))
+    if show_diff:
+        raise _exit(_diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache,
+                          quiet, color), exit_zero)
+    if fix:
+        from nbfix.cli import applying
+
+        raise _exit(applying.apply(
+            paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
+            statistics, False, False, jobs, no_cache, progress=commands.progress_bar(), quiet=quiet,
+        ), exit_zero)
+    raise _exit(commands.check(
+        paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
+        statistics, jobs, no_cache, progress=commands.progress_bar(), quiet=quiet,
+    ), exit_zero)
+
+
+def _usage(message: str) -> int:
+    raise commands.UsageError(message)
+
+
+class _DiffPrinter:
+    """Prints each changed file's diff as its result arrives, and counts them."""
+
+    def __init__(self, colour: bool | None = None, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.colour = sys.stdout.isatty() if colour is None else colour
+        self.files = self.fixed = 0
+
+    def __call__(self, file) -> None:
+        from nbfix.report.text import colourise, unified_diff
+
+        if not file.changed:
+            return
+        text = unified_diff(file.source.display, file.source.raw, file.source.with_content(file.new_content))
+        sys.stdout.write(colourise(text) if self.colour else text)
+        self.files += 1
+        self.fixed += len(file.fixed)
+
+
+def _show_diff(result, printer: _DiffPrinter | None = None) -> int:
+    """The diffs of `result.files` (after those `printer` showed during the run), a summary on
+    stderr, and the exit code."""
+    from nbfix.report.text import plural
+
+    printer = printer or _DiffPrinter()
+    for file in result.files:
+        printer(file)
+    if not printer.quiet:
+        print(f"Would fix {plural(printer.fixed, 'finding')} in {plural(printer.files, 'file')}.", file=sys.stderr)
+    commands.print_errors(result.warnings + result.errors)
+    return EXIT_ERROR if result.errors else EXIT_FINDINGS if printer.files else EXIT_CLEAN
+
+
+@app.command()
+def diff(
+    paths: Optional[List[Path]] = PathsArg,
+    select: Optional[List[str]] = SelectOpt,
+    ignore: Optional[List[str]] = IgnoreOpt,
+    priority: Optional[str] = PriorityOpt,
+    config: Optional[Path] = ConfigOpt,
+    unsafe_fixes: Optional[bool] = UnsafeOpt,
+    force_exclude: Optional[bool] = ForceExcludeOpt,
+    jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    exit_zero: bool = ExitZeroOpt,
+    color: str = ColorOpt,
+) -> None:
+    """Show the fixes as a unified diff (git apply accepts it); change no source file. Exit 1 if
+    any. Keeps what it learns in .nbfix_cache/ (--no-cache: not)."""
+    raise _exit(_diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache,
+                      quiet, color), exit_zero)
+
+
+def _diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, jobs, no_cache, quiet, color) -> int:
+    def body() -> int:
+        settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        progress = commands.progress_bar()
+        printer = _DiffPrinter(use_colour(color), quiet)  # file by file: a big run keeps no file contents
+        result = commands.run_paths(paths, settings, True, jobs=jobs, no_cache=no_cache, progress=progress,
+                                    consume=printer)
+        return _show_diff(result, printer)
+
+    return commands.guarded(body)
+
+
+@app.command()
+def apply(
+    paths: Optional[List[Path]] = PathsArg,
+    select: Optional[List[str]] = SelectOpt,
+    ignore: Optional[List[str]] = IgnoreOpt,
+    priority: Optional[str] = PriorityOpt,
+    config: Optional[Path] = ConfigOpt,
+    unsafe_fixes: Optional[bool] = UnsafeOpt,
+    force_exclude: Optional[bool] = ForceExcludeOpt,
+    output_format: str = FormatOpt,
+    output_file: Optional[Path] = OutputOpt,
+    statistics: bool = StatisticsOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff instead of writing (as `nbfix diff`)."),
+    exit_non_zero_on_fix: bool = typer.Option(
+        False, "--exit-non-zero-on-fix", help="Exit 1 when any file was written (for pre-commit)."
+    ),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Show each fix and ask before applying it."
+    ),
+    show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
+    fix_only: bool = typer.Option(
+        False, "--fix-only", help="Apply fixes; neither report nor fail on what remains (as ruff's --fix-only)."
+    ),
+    jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    exit_zero: bool = ExitZeroOpt,
+    color: str = ColorOpt,
+) -> None:
+    """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
+    from nbfix.cli import applying
+
+    if not (dry_run or interactive):
+        raise _exit(applying.apply(
+            paths, select, ignore, priority, config, unsafe_fixes, force_exclude, output_format, output_file,
+            statistics, exit_non_zero_on_fix, show_fixes, jobs, no_cache, progress=commands.progress_bar(),
+            quiet=quiet, fix_only=fix_only,
+        ), exit_zero)
+
+    def body() -> int:
+        fmt = commands.check_format(output_format)
+        settings = commands.settings_for(config, select, ignore, priority, unsafe_fixes, force_exclude)
+        decide = None
+        if interactive:
+            if not sys.stdin.isatty():
+                raise commands.UsageError("--interactive needs a terminal on standard input; use `nbfix diff` to review")
+            from nbfix.report.review import Reviewer, python_preview
+
+            decide = Reviewer(python_preview=lambda moves: python_preview(settings, moves))
+        printer = _DiffPrinter(use_colour(color), quiet) if dry_run and not interactive else None  # as `diff`
+        result = commands.run_paths(
+            paths, settings, True, decide, jobs, no_cache, progress=None if interactive else commands.progress_bar(),
+            consume=printer,
+        )
+        if dry_run:
+            return _show_diff(result, printer)
+        report = applying.Report(settings, fmt, output_file, statistics, exit_non_zero_on_fix, show_fixes, quiet, fix_only)
+        return applying.finish(result, report, paths, jobs, no_cache)
+
+    raise _exit(commands.guarded(body), exit_zero)
+
+
+@app.command()
+def clean(config: Optional[Path] = ConfigOpt) -> None:
+    """Remove the cache (.nbfix_cache/ next to the configuration, or here)."""
+
+    def body() -> int:
+        from nbfix.run.cache import CACHE_DIR
+        from nbfix.run.cache import clean as remove_cache
+        from nbfix.run.config import load_settings
+
+        root = load_settings(config).root
+        if remove_cache(root):
+            print(f"Removed {root / CACHE_DIR}.", file=sys.stderr)
+        return EXIT_CLEAN
+
+    raise typer.Exit(commands.guarded(body))
+
+
+@app.command()
+def rules(
+    markdown: bool = typer.Option(False, "--markdown", help="Print the full rule reference in Markdown."),
+) -> None:
+    """List every rule: code, name, priority, fix safety."""
+
+    def body() -> int:
+        from nbfix.rules.registry import all_rules
+
+        if markdown:
+            from nbfix.rules.docs import rule_reference
+
+            sys.stdout.write(rule_reference(all_rules()))
+            return EXIT_CLEAN
+        rows = [(r.code, r.name, r.priority.value, r.fix_safety.value, r.summary) for r in all_rules()]
+        header = ("code", "name", "priority", "fix", "summary")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        for row in [header, *rows]:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        return EXIT_CLEAN
+
+    raise typer.Exit(commands.guarded(body))
+
+
+@app.command()
+def explain(rule: str = typer.Argument(..., help="A rule code or name, e.g. NB101.")) -> None:
+    """Print a rule's documentation."""
+
+    def body() -> int:
+        from nbfix.rules.registry import all_rules
+
+        matches = [r for r in all_rules() if rule.upper() == r.code or rule.lower() == r.name]
+        if not matches:
+            from nbfix.rules.registry import did_you_mean
+
+            raise commands.UsageError(f"unknown rule '{rule}'{did_you_mean(rule)}")
+        r = matches[0]
+        print(f"{r.code} ({r.name}) · priority {r.priority.value} · fix {r.fix_safety.value}\n")
+        print(r.documentation())
+        return EXIT_CLEAN
+
+    raise typer.Exit(commands.guarded(body))
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"nbfix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Find and fix defects in nanobind and pybind11 bindings."""
+

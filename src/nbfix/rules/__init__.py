@@ -1,0 +1,6 @@
+"""The rule API: what a rule plugin imports (`from nbfix.rules import Rule, Context, ...`)."""
+
+from nbfix.core.findings import Edit, Finding, Fix, Priority, PythonMove, Safety
+from nbfix.rules.rule import Context, Option, Rule
+
+__all__ = ["Context", "Edit", "Finding", "Fix", "Option", "Priority", "PythonMove", "Rule", "Safety"]
