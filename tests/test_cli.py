@@ -636,3 +636,34 @@ def test_repr_lands_where_the_model_sees_it(run, tmp_path, text, inserted):
     assert "freeze" not in text or fixed.index("__repr__") < fixed.index(".freeze()")
     again = run("apply", "--no-cache", "--select", "NB102", "one.cpp")
     assert again.code == 0 and path.read_text() == fixed
+
+
+def test_every_command_takes_exactly_the_options_of_the_table():
+    """typer's options are built from `cli/options.py`: same flags, help and defaults, in the
+    table's order, for every command; the quick path takes only options of its command."""
+    import typer.main
+
+    from nbfix.cli.app import app
+    from nbfix.cli.options import COMMANDS, OPTIONS, QUICK
+
+    group = typer.main.get_command(app)
+    for name, keys in COMMANDS.items():
+        command = group.commands[name]
+        options = [p for p in command.params if p.param_type_name == "option" and p.name != "help"]
+        assert [p.name for p in options] == [{"diff": "show_diff"}.get(k, k) for k in keys], name
+        for param, key in zip(options, keys):
+            spec = OPTIONS[key]
+            flags = (*param.opts, *param.secondary_opts)
+            assert (sorted(flags), param.help, param.default) == (sorted(spec.flags), spec.help, spec.default), key
+    assert set(COMMANDS) <= set(group.commands)
+    for name, keys in QUICK.items():
+        assert set(keys) <= set(COMMANDS[name]), name
+
+
+def test_quick_path_takes_quiet_and_exit_zero_as_typer_does(run, tmp_path, clean_env):
+    write(tmp_path / "a.cpp", sample(2))
+    for args in (["check", "-q", "a.cpp"], ["check", "--quiet", "--exit-zero", "a.cpp"],
+                 ["check", "--exit-zero", "--select", "NB999", "a.cpp"], ["check", "-o=out.txt", "a.cpp"]):
+        quick = run(*args)
+        full = run(*args, env={**clean_env, "NBFIX_NO_QUICK": "1"})
+        assert (quick.code, quick.out, quick.err) == (full.code, full.out, full.err), args

@@ -7,7 +7,8 @@ from pathlib import Path
 from nbfix.core.findings import Edit, Priority, Safety
 from nbfix.core.source import read_source
 from nbfix.cpp.parsing import parse
-from nbfix.engine.linter import Linter, project_index
+from nbfix.engine.linter import Linter
+from nbfix.model.facts import project_index
 from nbfix.rules.rule import Rule
 
 SOURCE = b"int a = 1;\nint b = 2;\n"

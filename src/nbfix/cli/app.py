@@ -11,6 +11,7 @@ import typer
 from nbfix import __version__
 from nbfix.cli import commands
 from nbfix.cli.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from nbfix.cli.options import OPTIONS
 
 app = typer.Typer(
     name="nbfix",
@@ -25,28 +26,13 @@ app = typer.Typer(
 PathsArg = typer.Argument(
     None, help="Files or folders to process (default: .).", show_default=False, readable=False
 )
-SelectOpt = typer.Option(None, "--select", help="Only these rules: code, code prefix (NB1) or name.")
-IgnoreOpt = typer.Option(None, "--ignore", help="Skip these rules: code, code prefix or name.")
-PriorityOpt = typer.Option(None, "--priority", help="Threshold: high, medium (default) or low.")
-ConfigOpt = typer.Option(None, "--config", help="Read settings from this file instead of searching.")
-UnsafeOpt = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help="Also apply unsafe fixes.")
-ForceExcludeOpt = typer.Option(
-    None, "--force-exclude/--no-force-exclude", help="Apply excludes to paths named on the command line too."
-)
-FormatOpt = typer.Option(
-    "text", "--output-format", help="text, concise, json, json-lines, sarif or github.", show_default=True
-)
-OutputOpt = typer.Option(None, "--output-file", "-o", help="Write the findings to this file.")
-StatisticsOpt = typer.Option(False, "--statistics", help="Print counts per rule instead of findings.")
-JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: one per core for big runs).")
-NoCacheOpt = typer.Option(
-    False, "--no-cache", help="Neither read nor write .nbfix_cache/ (every command but `clean` writes it otherwise)."
-)
-QuietOpt = typer.Option(False, "--quiet", "-q", help="Print findings, diffs and errors only: no summary lines.")
-ExitZeroOpt = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain (errors still exit 2).")
-ColorOpt = typer.Option(
-    "auto", "--color", help="Colour diffs: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), always or never."
-)
+
+
+def _option(key: str):
+    """The typer option for `key`, from the one options table."""
+    spec = OPTIONS[key]
+    names = ("/".join(spec.flags),) if spec.kind == "switch" else spec.flags
+    return typer.Option(spec.default, *names, help=spec.help)
 
 
 def _exit(code: int, exit_zero: bool) -> typer.Exit:
@@ -72,22 +58,22 @@ def use_colour(choice: str, stream=None) -> bool:
 @app.command()
 def check(
     paths: Optional[List[Path]] = PathsArg,
-    select: Optional[List[str]] = SelectOpt,
-    ignore: Optional[List[str]] = IgnoreOpt,
-    priority: Optional[str] = PriorityOpt,
-    config: Optional[Path] = ConfigOpt,
-    unsafe_fixes: Optional[bool] = UnsafeOpt,
-    force_exclude: Optional[bool] = ForceExcludeOpt,
-    output_format: str = FormatOpt,
-    output_file: Optional[Path] = OutputOpt,
-    statistics: bool = StatisticsOpt,
-    jobs: Optional[int] = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    quiet: bool = QuietOpt,
-    exit_zero: bool = ExitZeroOpt,
-    fix: bool = typer.Option(False, "--fix", help="Apply the fixes (as `nbfix apply`)."),
-    show_diff: bool = typer.Option(False, "--diff", help="Show the fixes as a diff, change nothing (as `nbfix diff`)."),
-    color: str = ColorOpt,
+    select: Optional[List[str]] = _option("select"),
+    ignore: Optional[List[str]] = _option("ignore"),
+    priority: Optional[str] = _option("priority"),
+    config: Optional[Path] = _option("config"),
+    unsafe_fixes: Optional[bool] = _option("unsafe_fixes"),
+    force_exclude: Optional[bool] = _option("force_exclude"),
+    output_format: str = _option("output_format"),
+    output_file: Optional[Path] = _option("output_file"),
+    statistics: bool = _option("statistics"),
+    jobs: Optional[int] = _option("jobs"),
+    no_cache: bool = _option("no_cache"),
+    quiet: bool = _option("quiet"),
+    exit_zero: bool = _option("exit_zero"),
+    fix: bool = _option("fix"),
+    show_diff: bool = _option("diff"),
+    color: str = _option("color"),
 ) -> None:
     """Report findings, one line each: path:line:col: CODE [*] message ([*]: fixable). Changes no
     source file; keeps what it learns in .nbfix_cache/ (--no-cache: not)."""
@@ -149,17 +135,17 @@ def _show_diff(result, printer: _DiffPrinter | None = None) -> int:
 @app.command()
 def diff(
     paths: Optional[List[Path]] = PathsArg,
-    select: Optional[List[str]] = SelectOpt,
-    ignore: Optional[List[str]] = IgnoreOpt,
-    priority: Optional[str] = PriorityOpt,
-    config: Optional[Path] = ConfigOpt,
-    unsafe_fixes: Optional[bool] = UnsafeOpt,
-    force_exclude: Optional[bool] = ForceExcludeOpt,
-    jobs: Optional[int] = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    quiet: bool = QuietOpt,
-    exit_zero: bool = ExitZeroOpt,
-    color: str = ColorOpt,
+    select: Optional[List[str]] = _option("select"),
+    ignore: Optional[List[str]] = _option("ignore"),
+    priority: Optional[str] = _option("priority"),
+    config: Optional[Path] = _option("config"),
+    unsafe_fixes: Optional[bool] = _option("unsafe_fixes"),
+    force_exclude: Optional[bool] = _option("force_exclude"),
+    jobs: Optional[int] = _option("jobs"),
+    no_cache: bool = _option("no_cache"),
+    quiet: bool = _option("quiet"),
+    exit_zero: bool = _option("exit_zero"),
+    color: str = _option("color"),
 ) -> None:
     """Show the fixes as a unified diff (git apply accepts it); change no source file. Exit 1 if
     any. Keeps what it learns in .nbfix_cache/ (--no-cache: not)."""
@@ -182,31 +168,25 @@ def _diff(paths, select, ignore, priority, config, unsafe_fixes, force_exclude, 
 @app.command()
 def apply(
     paths: Optional[List[Path]] = PathsArg,
-    select: Optional[List[str]] = SelectOpt,
-    ignore: Optional[List[str]] = IgnoreOpt,
-    priority: Optional[str] = PriorityOpt,
-    config: Optional[Path] = ConfigOpt,
-    unsafe_fixes: Optional[bool] = UnsafeOpt,
-    force_exclude: Optional[bool] = ForceExcludeOpt,
-    output_format: str = FormatOpt,
-    output_file: Optional[Path] = OutputOpt,
-    statistics: bool = StatisticsOpt,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff instead of writing (as `nbfix diff`)."),
-    exit_non_zero_on_fix: bool = typer.Option(
-        False, "--exit-non-zero-on-fix", help="Exit 1 when any file was written (for pre-commit)."
-    ),
-    interactive: bool = typer.Option(
-        False, "--interactive", "-i", help="Show each fix and ask before applying it."
-    ),
-    show_fixes: bool = typer.Option(False, "--show-fixes", help="List the fixes that were applied."),
-    fix_only: bool = typer.Option(
-        False, "--fix-only", help="Apply fixes; neither report nor fail on what remains (as ruff's --fix-only)."
-    ),
-    jobs: Optional[int] = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    quiet: bool = QuietOpt,
-    exit_zero: bool = ExitZeroOpt,
-    color: str = ColorOpt,
+    select: Optional[List[str]] = _option("select"),
+    ignore: Optional[List[str]] = _option("ignore"),
+    priority: Optional[str] = _option("priority"),
+    config: Optional[Path] = _option("config"),
+    unsafe_fixes: Optional[bool] = _option("unsafe_fixes"),
+    force_exclude: Optional[bool] = _option("force_exclude"),
+    output_format: str = _option("output_format"),
+    output_file: Optional[Path] = _option("output_file"),
+    statistics: bool = _option("statistics"),
+    dry_run: bool = _option("dry_run"),
+    exit_non_zero_on_fix: bool = _option("exit_non_zero_on_fix"),
+    interactive: bool = _option("interactive"),
+    show_fixes: bool = _option("show_fixes"),
+    fix_only: bool = _option("fix_only"),
+    jobs: Optional[int] = _option("jobs"),
+    no_cache: bool = _option("no_cache"),
+    quiet: bool = _option("quiet"),
+    exit_zero: bool = _option("exit_zero"),
+    color: str = _option("color"),
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes) in place; report what remains."""
     from nbfix.cli import applying
@@ -242,7 +222,7 @@ def apply(
 
 
 @app.command()
-def clean(config: Optional[Path] = ConfigOpt) -> None:
+def clean(config: Optional[Path] = _option("config")) -> None:
     """Remove the cache (.nbfix_cache/ next to the configuration, or here)."""
 
     def body() -> int:
@@ -260,7 +240,7 @@ def clean(config: Optional[Path] = ConfigOpt) -> None:
 
 @app.command()
 def rules(
-    markdown: bool = typer.Option(False, "--markdown", help="Print the full rule reference in Markdown."),
+    markdown: bool = _option("markdown"),
 ) -> None:
     """List every rule: code, name, priority, fix safety."""
 
