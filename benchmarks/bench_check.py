@@ -991,6 +991,38 @@ def markdown(r: Results) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- per-phase profile
+
+
+def phase_profile(corpus: Path, args: argparse.Namespace) -> dict:
+    """One more `nbfix check --no-cache` of the corpus in one process (`-j 1`), with NBFIX_PROFILE
+    set: nbfix's own account of where the time goes (each phase's time excludes the phases timed
+    inside it; "other" is start-up, discovery, digests and the rest)."""
+    nbfix = find_nbfix()
+    rules = rule_codes(nbfix) if args.rules == "all" else []
+    target = corpus.parent / f".nbfix-profile-{os.getpid()}.jsonl"
+    argv = [nbfix, "check", "--no-cache", "-j", "1", *(["--select", ",".join(rules)] if rules else []), "."]
+    try:
+        done = subprocess.run(argv, cwd=corpus, capture_output=True, text=True,
+                              env={**os.environ, "NBFIX_PROFILE": str(target)})
+        require(done, "nbfix check (profiled)", (0, 1))
+        record = json.loads(target.read_text(encoding="utf-8").splitlines()[-1])
+    finally:
+        target.unlink(missing_ok=True)
+    phases = dict(sorted(record["phases"].items(), key=lambda item: -item[1]))
+    phases["other"] = max(0.0, record["total"] - sum(phases.values()))
+    return {"command": shlex.join(argv[:1] + ["check", "--no-cache", "-j", "1", "..."]), "total": record["total"],
+            "phases": phases}
+
+
+def profile_markdown(profile: dict) -> str:
+    total = profile["total"]
+    lines = [f"Per-phase profile, one process (`{profile['command']}`, NBFIX_PROFILE), {total:.2f} s:", "",
+             "| phase | seconds | share |", "|---|---|---|"]
+    lines += [f"| {name} | {seconds:.3f} | {seconds / total:.1%} |" for name, seconds in profile["phases"].items()]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1030,12 +1062,14 @@ def main(argv: list[str] | None = None) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="nbfix-bench-")
         corpus = Path(cleanup.name)
     sizes = [float(part) for part in args.big_files.split(",") if part.strip()]
-    results = scaling = None
+    results = scaling = profile = None
     try:
         if not args.only_big_files:
             log(f"writing a {args.mb:g} MB corpus to {corpus}")
             paths = write_corpus(corpus, args.mb, args.seed)
             results = measure(paths, corpus, args, command)
+            log("per-phase profile (one process)")
+            profile = phase_profile(corpus, args)
         if sizes:
             scaling = big_file_scaling(corpus, sorted(sizes), args)
     except BenchError as exc:
@@ -1046,12 +1080,15 @@ def main(argv: list[str] | None = None) -> int:
             cleanup.cleanup()
     if results is not None:
         print(markdown(results))
+        print()
+        print(profile_markdown(profile))
     else:
         print(f"Command: `{command}` (seed {args.seed}, {os.cpu_count()} cores)")
     if scaling is not None:
         print(big_file_markdown(scaling))
     if args.json:
-        print(json.dumps({**(asdict(results) if results is not None else {}), "big_files": scaling}, indent=2))
+        print(json.dumps({**(asdict(results) if results is not None else {}), "big_files": scaling, "profile": profile},
+                         indent=2))
     return 0
 
 

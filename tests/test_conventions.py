@@ -103,3 +103,29 @@ def test_a_profiler_gets_its_results_written(run, tmp_path):
     result = run("-m", "cProfile", "-o", "out.prof", "-m", "nbfix", "check", "--no-cache", "a.cpp", cmd=[sys.executable])
     assert "NB101" in result.out, result.err  # (cProfile ends with its own exit code)
     assert (tmp_path / "out.prof").stat().st_size > 1000
+
+
+def test_nbfix_profile_writes_where_the_time_went(tmp_path):
+    """NBFIX_PROFILE=FILE: the process appends its per-phase times (parse, facts, model, each
+    rule run...) as one JSON line; their sum never exceeds the process's own time."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "bind.cpp").write_text(
+        '#include <nanobind/nanobind.h>\nnamespace nb = nanobind;\nstruct P { int x; };\n'
+        'NB_MODULE(m, m) { nb::class_<P>(m, "P").def_rw("x", &P::x); }\n'
+    )
+    target = tmp_path / "profile.jsonl"
+    for command in (["check", "--no-cache", "bind.cpp"], ["diff", "--no-cache", "bind.cpp"]):
+        run = subprocess.run([sys.executable, "-m", "nbfix", *command], cwd=tmp_path, capture_output=True, text=True,
+                             env={**os.environ, "NBFIX_PROFILE": str(target)})
+        assert run.returncode in (0, 1), run.stderr
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(records) == 2
+    for record in records:
+        phases = record["phases"]
+        assert {"read", "parse", "facts", "model", "lint", "NB102"} <= set(phases), phases
+        assert all(value >= 0 for value in phases.values())
+        assert sum(phases.values()) <= record["total"]

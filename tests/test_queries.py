@@ -41,28 +41,6 @@ def test_node_groups_match_their_patterns(where, tmp_path):
         assert all(seen.values()), seen
 
 
-@pytest.mark.parametrize("where", ["fixtures", "examples", "generated"])
-def test_walk_and_query_find_the_same_nodes(where, tmp_path, monkeypatch):
-    """A process's first files are walked in Python, the rest searched by the compiled query:
-    both give the same nodes in the same order (error trees and macros included)."""
-    all_rules()
-    if where == "generated":
-        paths = generated_corpus(tmp_path)
-    else:
-        paths = discover([FIXTURES if where == "fixtures" else ROOT / "examples"], Settings(root=ROOT)).files
-    types = frozenset(t for _, group_types, _ in _NODE_GROUPS.values() for t in group_types)
-    compared = 0
-    for path in paths:
-        root = parse(path.read_bytes()).root_node
-        monkeypatch.setattr(parsing, "_walked", 0)
-        walked = parsing._nodes_of_types(root, types)
-        monkeypatch.setattr(parsing, "_walked", parsing.WALK_BYTES)
-        queried = parsing._nodes_of_types(root, types)
-        assert [n.id for n in walked] == [n.id for n in queried], path
-        compared += len(queried)
-    assert compared > 100
-
-
 def test_grammar_loads_without_the_package_init_and_falls_back_to_it(monkeypatch):
     """The C++ grammar's compiled module is loaded by path (tree-sitter-cpp's `__init__` costs
     start-up); if that cannot be done, the package's own import gives the same grammar."""

@@ -8,13 +8,18 @@ import sys
 
 def main() -> None:
     from nbfix.cli.quick import quick
+    from nbfix.core import phases
 
     code = quick(sys.argv[1:])
     if code is not None:
+        phases.write()
         _leave(code)
     from nbfix.cli.app import app
 
-    app()
+    try:
+        app()
+    finally:
+        phases.write()
 
 
 def _leave(code: int) -> None:

@@ -5,6 +5,8 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
+from nbfix.core.phases import phase
+
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -41,6 +43,7 @@ def detect_newline(data: bytes) -> str:
     return "\r\n" if crlf and crlf * 2 >= data.count(b"\n") else "\n"
 
 
+@phase("read")
 def read_source(path: Path, display: str) -> Source:
     try:
         mode = os.stat(path).st_mode

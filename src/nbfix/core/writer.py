@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 
+from nbfix.core.phases import phase
 from nbfix.core.source import Source
 from nbfix.core.tempfiles import mkstemp
 
@@ -88,12 +89,14 @@ def _commit(source: Source, content: bytes, temporary: str | None) -> None:
         raise WriteError(f"{source.display}: cannot write ({exc.strerror or exc})") from None
 
 
+@phase("write")
 def write_atomic(source: Source, content: bytes) -> None:
     """Write `content` (BOM kept) over the file, as described in the module docstring."""
     info = _checked(source)
     _commit(source, content, _stage(source, content, info))
 
 
+@phase("write")
 def write_all(files: list[tuple[Source, bytes]]) -> None:
     """Write every file or none: every file is checked and staged first, and only when all are
     staged are they put in place."""

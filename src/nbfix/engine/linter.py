@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.core.findings import Edit, Finding, Fix, fixable
 from nbfix.core.patterns import LazyPattern
+from nbfix.core.phases import phase, timed
 from nbfix.core.result import FileResult, LineIndex, Located
 from nbfix.core.source import Source
 from nbfix.cpp.parsing import Unparsed, disabled_regions, error_regions, parse
@@ -146,11 +147,12 @@ class Linter:
         for rule in active:
             options = {name: option.default for name, option in rule.options.items()}
             options.update(self.rule_options.get(rule.code, {}))
-            candidates = list(rule.check(Context(source, content, model, options)))
-            for macro in model.macros:  # bindings inside #define bodies, mapped back to the file
-                snippet = Context(source, macro.body.snippet, macro.model, options, content, model.tree.root_node)
-                mapped = (macro.body.map_finding(f, getattr(rule, "edits_parse_errors", False)) for f in rule.check(snippet))
-                candidates += [f for f in mapped if f is not None]
+            with timed(rule.code):
+                candidates = list(rule.check(Context(source, content, model, options)))
+                for macro in model.macros:  # bindings inside #define bodies, mapped back to the file
+                    snippet = Context(source, macro.body.snippet, macro.model, options, content, model.tree.root_node)
+                    mapped = (macro.body.map_finding(f, getattr(rule, "edits_parse_errors", False)) for f in rule.check(snippet))
+                    candidates += [f for f in mapped if f is not None]
             for finding in candidates:
                 if _suppressed(finding, lines.line_of(finding.start), table):
                     continue
@@ -168,6 +170,7 @@ class Linter:
     def applicable(self, finding: Finding) -> bool:
         return finding.fix is not None and bool(finding.fix.edits) and fixable(finding.fix, self.unsafe_fixes)
 
+    @phase("lint")
     def run(
         self, source: Source, tree: Tree | None, fix: bool, ignored: set[str], decide: Decide | None = None
     ) -> FileResult:

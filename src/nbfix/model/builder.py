@@ -6,6 +6,7 @@ from typing import Iterator
 from tree_sitter import Node, Tree
 
 from nbfix.core.patterns import LazyPattern
+from nbfix.core.phases import phase
 from nbfix.cpp.macros import MacroBody, find_macros
 from nbfix.cpp.parsing import FUNCTIONS, descendants, found_in, include_path, shared_nodes
 from nbfix.cpp.syntax import code_text, node_text, squash, squash_type, string_value
@@ -456,6 +457,7 @@ def macro_seeds(builder: Builder, macro: MacroBody, identifiers: set[str]) -> di
     return {name: owner for name, owner in seeds.items() if owner is not None}
 
 
+@phase("model")
 def build_model(
     tree: Tree,
     content: bytes,

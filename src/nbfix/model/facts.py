@@ -6,6 +6,7 @@ from typing import Iterable
 from tree_sitter import Tree
 
 from nbfix.core.patterns import LazyPattern
+from nbfix.core.phases import phase
 from nbfix.cpp.parsing import found_in
 from nbfix.cpp.syntax import node_text, string_value
 from nbfix.index import declarations
@@ -149,6 +150,7 @@ def repr_classes(tree: Tree, content: bytes) -> set[str]:
     return found
 
 
+@phase("facts")
 def project_index(files: Iterable[tuple[str, Tree, bytes]]) -> ProjectIndex:
     """Declarations, includes and binding facts of every file, keyed by the file's posix path."""
     index = ProjectIndex()

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from nbfix import __version__
 from nbfix.core.findings import Priority, Safety, fixable
+from nbfix.core.phases import phase
 from nbfix.core.result import FileResult, LineIndex, Located
 from nbfix.report.text import finding_line, plural
 
@@ -52,6 +53,7 @@ def finding_record(file: FileResult, item: Located) -> dict:
     }
 
 
+@phase("report")
 def render(fmt: str, files: list[FileResult], unsafe_fixes: bool, summary: str | None = None) -> str:
     """All findings that remain in `files`, in one format. `summary` replaces the check summary."""
     if fmt in LINE_FORMATS:

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterable
 
 from nbfix import __version__
 from nbfix.core.fingerprint import digest, environment_fingerprint
+from nbfix.core.phases import phase
 from nbfix.core.records import is_record
 from nbfix.core.tempfiles import replace_atomically
 
@@ -106,6 +107,7 @@ class Cache:
 
     # ---- entries
 
+    @phase("cache")
     def load(self, key: str) -> Any | None:
         try:
             data = (self.entries / key[:2] / key).read_bytes()
@@ -115,6 +117,7 @@ class Cache:
         except Exception:  # missing, truncated, foreign or from another nbfix: recompute
             return None
 
+    @phase("cache")
     def store(self, key: str, value: Any) -> None:
         from nbfix.core import safe_pickle
 

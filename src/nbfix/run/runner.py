@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 from nbfix.core.fingerprint import digest
+from nbfix.core.phases import phase
 from nbfix.core.result import FileResult, Located
 from nbfix.core.source import SourceError, display_path, read_source
 from nbfix.cpp.parsing import forget_trees
@@ -211,6 +212,7 @@ class FileWork:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "trees": {}, "linter": None, "index": ProjectIndex()}
 
+    @phase("facts")
     def facts(self, task: Task) -> tuple[ProjectIndex, str] | None:
         """The file's declarations and binding facts, with a digest of them (with a cache only);
         None if the file cannot be read: the lint pass says why."""
@@ -263,6 +265,7 @@ class FileWork:
             self.linter = Linter(rules, self.settings.rule_options, self.index, self.settings.unsafe_fixes)
         return self.linter
 
+    @phase("lint")
     def lint(self, task: Task, decide: "Decide | None" = None) -> FileResult | str:
         """The file's result, or its one-line read error."""
         try:
@@ -348,6 +351,7 @@ class _InMemory:
         self.index = ProjectIndex()
         self.digests: list[str] = []
 
+    @phase("index")
     def add(self, found: tuple[ProjectIndex, str] | None) -> None:
         if found is not None:
             self.index.merge(found[0])
@@ -371,11 +375,13 @@ class _InFile(_InMemory):
         self.path = folder / "index.sqlite"
         self.writer = IndexWriter(self.path)
 
+    @phase("index")
     def add(self, found: tuple[ProjectIndex, str] | None) -> None:
         if found is not None:
             self.writer.add(found[0])
             self.digests.append(found[1])
 
+    @phase("index")
     def finish(self) -> IndexQueries:
         from nbfix.index.stored import StoredIndex
 
