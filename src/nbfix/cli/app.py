@@ -36,7 +36,7 @@ def _option(key: str):
 
 
 def _exit(code: int, exit_zero: bool) -> typer.Exit:
-    return typer.Exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+    return typer.Exit(commands.with_exit_zero(code, exit_zero))
 
 
 def use_colour(choice: str, stream=None) -> bool:

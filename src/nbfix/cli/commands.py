@@ -17,6 +17,11 @@ class UsageError(Exception):
     """A bad option, configuration or plugin: one line on stderr, exit code 2."""
 
 
+def with_exit_zero(code: int, exit_zero: bool) -> int:
+    """`--exit-zero`: findings exit 0; errors still exit 2."""
+    return EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code
+
+
 def fail(message: str) -> int:
     print(f"nbfix: error: {message}", file=sys.stderr)
     return EXIT_ERROR

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nbfix.cli.commands import EXIT_CLEAN, EXIT_FINDINGS, check, progress_bar
+from nbfix.cli.commands import check, progress_bar, with_exit_zero
 from nbfix.cli.options import OPTIONS, QUICK
 
 
@@ -70,4 +70,4 @@ def quick(argv: list[str]) -> int | None:
         code = apply(paths or None, progress=progress_bar(), **options)
     else:
         code = check(paths or None, progress=progress_bar(), **options)
-    return EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code
+    return with_exit_zero(code, exit_zero)
