@@ -320,27 +320,23 @@ def test_a_big_report_is_spooled_and_kept_as_text(project, parses, monkeypatch, 
     assert capsys.readouterr().out == expected and texts[0].read_bytes() == expected.encode()
 
 
-def test_temporary_files_are_new_private_and_skip_taken_names(tmp_path, monkeypatch):
-    """Cache entries and fixed files are written to a temporary file first: always a new one,
-    readable by its owner only, even when a random name is already taken."""
-    import stat
+def test_an_entry_is_replaced_whole_or_not_at_all(tmp_path):
+    """A cache entry goes through a temporary file beside it: a write that fails leaves the old
+    entry as it was and no temporary file behind; one that succeeds leaves only the entry."""
+    from nbfix.core.tempfiles import replace_atomically
 
-    from nbfix.core import tempfiles
+    entry = tmp_path / "entry"
+    assert replace_atomically(entry, lambda out: out.write(b"old"))
 
-    first, first_name = tempfiles.mkstemp(tmp_path, ".tmp-")
-    second, second_name = tempfiles.mkstemp(tmp_path, ".tmp-", ".nbfix")
-    os.close(first)
-    os.close(second)
-    assert first_name != second_name and second_name.endswith(".nbfix")
-    assert Path(first_name).parent == tmp_path and Path(first_name).name.startswith(".tmp-")
-    assert stat.S_IMODE(os.stat(first_name).st_mode) == 0o600
-    Path(first_name).write_bytes(b"kept")
-    draws = iter([bytes.fromhex(Path(first_name).name[len(".tmp-"):]), b"\x01" * 6])
-    monkeypatch.setattr(tempfiles.os, "urandom", lambda n: next(draws))
-    handle, name = tempfiles.mkstemp(tmp_path, ".tmp-")
-    os.close(handle)
-    assert name == str(tmp_path / (".tmp-" + "01" * 6))
-    assert Path(first_name).read_bytes() == b"kept"  # the taken name was left alone
+    def broken(out):
+        out.write(b"half")
+        raise ValueError("no more")
+
+    assert not replace_atomically(entry, broken, (ValueError,))
+    assert entry.read_bytes() == b"old" and os.listdir(tmp_path) == ["entry"]
+    assert replace_atomically(entry, lambda out: out.write(b"new"))
+    assert entry.read_bytes() == b"new" and os.listdir(tmp_path) == ["entry"]
+    assert not replace_atomically(tmp_path / "missing" / "entry", lambda out: out.write(b"x"))
 
 
 def test_the_plugin_list_lives_in_the_os_cache_folder(monkeypatch, tmp_path):

@@ -483,19 +483,19 @@ def _imports(run, *args) -> tuple[Result, list[str]]:
 
 def test_check_imports_nothing_only_other_commands_need(run, tmp_path):
     """`check` imports neither typer, rich nor libcst, nor nbfix's writer (apply) or doc
-    generator (rules), nor `tempfile` to write its cache entries; with every file answered by the
-    cache, not even the parser."""
+    generator (rules); with every file answered by the cache, not even the parser, nor `tempfile`
+    (the report spool and new cache entries need it)."""
     write(tmp_path / "one_file.cpp", sample(1))
     _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "check", "one_file.cpp")
     assert result.code == 1, result.err
     assert (tmp_path / ".nbfix_cache").is_dir()  # the cache was written
-    heavy = {"libcst", "typer", "rich", "nbfix.core.writer", "nbfix.rules.docs", "nbfix.cli.app", "tempfile"}
+    heavy = {"libcst", "typer", "rich", "nbfix.core.writer", "nbfix.rules.docs", "nbfix.cli.app"}
     assert [name for name in imported if name in heavy or name.split(".")[0] in heavy] == []
     assert "tree_sitter" in imported
     again, imported = _imports(run, "check", "one_file.cpp")
     assert again.out == result.out
-    loaded = {"tree_sitter", "pathspec", "importlib.metadata", "nbfix.model.builder", "nbfix_transforms"}
+    loaded = {"tree_sitter", "pathspec", "importlib.metadata", "nbfix.model.builder", "nbfix_transforms", "tempfile"}
     assert [name for name in imported if name in loaded or name.split(".")[0] in loaded] == []
 
 
@@ -509,7 +509,7 @@ def test_one_file_check_skips_costly_standard_modules(run, tmp_path):
     _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "check", "--no-cache", "one_file.cpp")
     assert result.code == 1, result.err
-    costly = {"dataclasses", "inspect", "pickle", "json", "hashlib", "importlib.resources", "tempfile",
+    costly = {"dataclasses", "inspect", "pickle", "json", "hashlib", "importlib.resources",
               "importlib.metadata", "tree_sitter_cpp", "tomllib"}
     assert sorted(name for name in imported if name in costly) == []
     assert "tree_sitter._binding" in imported  # the parser really was loaded
@@ -571,7 +571,7 @@ def test_pre_commit_apply_imports_neither_typer_nor_rich(run, tmp_path):
     _imports(run, "check", "--no-cache", "one_file.cpp")  # the rule-plugin list is kept from here on
     result, imported = _imports(run, "apply", "--force-exclude", "--exit-non-zero-on-fix", "one_file.cpp")
     assert result.code == 1 and (tmp_path / "one_file.cpp").read_text() == fixed(sample(1))
-    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli.app", "tempfile"}
+    heavy = {"typer", "rich", "click", "libcst", "nbfix.cli.app"}
     assert [name for name in imported if name.split(".")[0] in heavy or name in heavy] == []
 
 

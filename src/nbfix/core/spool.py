@@ -10,42 +10,18 @@ CHUNK = 1 << 16
 
 
 class Spool:
-    """Text in memory while small, then in a temporary file (in memory still, if no temporary
-    file can be made)."""
+    """Report text in a `tempfile.SpooledTemporaryFile`: in memory up to `LIMIT`, then on disk."""
 
-    LIMIT = 1 << 20  # characters
+    LIMIT = 1 << 20  # bytes
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.file = None
-        self.in_memory = False  # no temporary file could be made
-
-    def write(self, text: str) -> None:
-        if self.file is not None:
-            self.file.write(text)
-            return
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size > self.LIMIT and not self.in_memory:
-            self._to_file()
-
-    def _to_file(self) -> None:
         import tempfile
 
-        try:
-            self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        except OSError:
-            self.in_memory = True
-            return
-        self.file.writelines(self.parts)
-        self.parts = []
+        self.file = tempfile.SpooledTemporaryFile(self.LIMIT, "w+", encoding="utf-8", newline="")
+        self.write = self.file.write
 
     def chunks(self) -> Iterator[str]:
         """The text so far, from the start (again on each call)."""
-        if self.file is None:
-            yield "".join(self.parts)
-            return
         self.file.seek(0)
         while chunk := self.file.read(CHUNK):
             yield chunk

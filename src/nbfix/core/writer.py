@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 
 from nbfix.core.phases import phase
 from nbfix.core.source import Source
-from nbfix.core.tempfiles import mkstemp
 
 
 class WriteError(Exception):
@@ -42,7 +42,7 @@ def _stage(source: Source, content: bytes, info: os.stat_result) -> str | None:
     if info.st_nlink > 1:
         return None
     try:
-        handle, temporary = mkstemp(source.path.parent, f".{source.path.name}.", ".nbfix")
+        handle, temporary = tempfile.mkstemp(".nbfix", f".{source.path.name}.", source.path.parent)
     except OSError as exc:
         raise WriteError(f"{source.display}: cannot create a temporary file beside it ({exc.strerror or exc})") from None
     try:
