@@ -1,0 +1,147 @@
+"""How much of a real hand port from pybind11 to nanobind `nbfix port` reproduces, token by token.
+
+Given a git repository and the commit that moved it to nanobind, the script exports the files the
+commit changed (and the rest of the tree they may include) as they were before it, runs
+`nbfix port --no-lint` on that copy, and compares three versions of each changed file as token
+sequences, comments and whitespace ignored: before (B), the hand port (H) and nbfix's port (P).
+
+    hand edit     = tokens removed + tokens inserted going from B to H   (difflib opcodes)
+    left to do    = the same count going from P to H
+    reproduced    = 1 - left to do / hand edit
+
+A wrong rewrite by nbfix counts against it (it adds to what is left to do), and so does every part
+of the hand port that nbfix does not make. Files the hand port added (new helpers) count in full.
+
+    python benchmarks/port_reproduction.py REPO_GIT_DIR COMMIT [--nbfix PATH] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PORTED = re.compile(r"\.(?:c|cc|cpp|cxx|h|hh|hpp|hxx|inl|py|toml|txt|cmake|cfg)$|(?:^|/)CMakeLists\.txt$")
+_CPP_TOKEN = re.compile(
+    r"""
+    //[^\n]*                                   # line comment (dropped)
+  | /\*.*?\*/                                  # block comment (dropped)
+  | \#[ \t]*(?:[A-Za-z_]\w*)                   # preprocessor directive name
+  | R"(?P<delim>[^(\s]*)\(.*?\)(?P=delim)"     # raw string
+  | "(?:\\.|[^"\\\n])*"                        # string
+  | '(?:\\.|[^'\\\n])*'                        # character
+  | [A-Za-z_]\w*                               # identifier or keyword
+  | \d[\w.']*                                  # number
+  | ::|->|<<=|>>=|\.\.\.|[-+*/%&|^!=<>]=|&&|\|\||<<|>>|\+\+|--   # multi-character punctuation
+  | \S                                         # any other single character
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_HASH_TOKEN = re.compile(r"""\#[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[A-Za-z_][\w.-]*|\d[\w.]*|\S""")
+
+
+def tokens(path: str, text: str) -> list[str]:
+    """The file's tokens without comments or whitespace: C-style comments for C/C++, `#` comments
+    for Python, TOML and CMake."""
+    if re.search(r"\.(?:c|cc|cpp|cxx|h|hh|hpp|hxx|inl)$", path):
+        found = (m.group(0) for m in _CPP_TOKEN.finditer(text))
+        return [t for t in found if not t.startswith(("//", "/*"))]
+    found = (m.group(0) for m in _HASH_TOKEN.finditer(text))
+    return [t for t in found if not t.startswith("#")]
+
+
+def edit_size(a: list[str], b: list[str]) -> int:
+    """Tokens removed plus tokens inserted to turn `a` into `b`."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return sum((i2 - i1) + (j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal")
+
+
+def git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "--git-dir", str(repo), *args], check=True, capture_output=True).stdout
+
+
+def changed_files(repo: Path, commit: str) -> list[tuple[str, str]]:
+    """(status, path) of each file the commit changed that a port could touch."""
+    out = git(repo, "diff", "--name-status", "--no-renames", f"{commit}^", commit).decode()
+    rows = [line.split("\t", 1) for line in out.splitlines() if line]
+    return [(status, path) for status, path in rows if PORTED.search(path)]
+
+
+def export_before(repo: Path, commit: str, folder: Path) -> None:
+    """The whole tree as it was before the commit (the port needs the headers too)."""
+    archive = git(repo, "archive", "--format=tar", f"{commit}^")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+
+
+def show(repo: Path, commit: str, path: str) -> str:
+    try:
+        return git(repo, "show", f"{commit}:{path}").decode("utf-8", "replace")
+    except subprocess.CalledProcessError:
+        return ""
+
+
+def measure(repo: Path, commit: str, nbfix: str) -> dict:
+    files = changed_files(repo, commit)
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        export_before(repo, commit, root)
+        targets = sorted({str(root / p) for s, p in files if s != "A" and (root / p).exists()})
+        run = subprocess.run([nbfix, "port", "--no-lint", *targets], cwd=root, capture_output=True, text=True)
+        rows = []
+        for status, path in files:
+            before = "" if status == "A" else show(repo, f"{commit}^", path)
+            hand = "" if status == "D" else show(repo, commit, path)
+            ported_path = root / path
+            ported = ported_path.read_text("utf-8", "replace") if ported_path.exists() and status != "A" else before
+            b, h, p = tokens(path, before), tokens(path, hand), tokens(path, ported)
+            rows.append({"path": path, "status": status, "hand_edit": edit_size(b, h), "left": edit_size(p, h),
+                         "nbfix_edit": edit_size(b, p)})
+    total_hand = sum(r["hand_edit"] for r in rows)
+    total_left = sum(r["left"] for r in rows)
+    return {
+        "commit": commit,
+        "nbfix_exit": run.returncode,
+        "nbfix_stderr": run.stderr[-2000:],
+        "files": rows,
+        "hand_edit": total_hand,
+        "left": total_left,
+        "reproduced": 1 - total_left / total_hand if total_hand else 1.0,
+    }
+
+
+def markdown(result: dict) -> str:
+    lines = [
+        f"| file | hand port (tokens changed) | nbfix changed | left to do | reproduced |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in sorted(result["files"], key=lambda r: -r["hand_edit"]):
+        share = 1 - row["left"] / row["hand_edit"] if row["hand_edit"] else 1.0
+        lines.append(f"| `{row['path']}` ({row['status']}) | {row['hand_edit']} | {row['nbfix_edit']} | {row['left']} | {share:.0%} |")
+    lines.append(f"| **all** | {result['hand_edit']} | {sum(r['nbfix_edit'] for r in result['files'])} | "
+                 f"{result['left']} | **{result['reproduced']:.1%}** |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("repo", type=Path, help="the repository's git directory")
+    parser.add_argument("commit", help="the commit that moved the project to nanobind")
+    parser.add_argument("--nbfix", default=shutil.which("nbfix") or str(Path(sys.executable).with_name("nbfix")))
+    parser.add_argument("--json", action="store_true", help="print the result as JSON as well")
+    args = parser.parse_args(argv)
+    result = measure(args.repo, args.commit, args.nbfix)
+    print(f"`nbfix port --no-lint` on the tree before {args.commit} (exit {result['nbfix_exit']}):\n")
+    print(markdown(result))
+    if args.json:
+        print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
