@@ -4,7 +4,8 @@ into a renamed binding or an import-time abort is ever written."""
 from __future__ import annotations
 
 import pytest
-from nbfix_transforms.nb203_signature_hints import docstring_sections, python_default, python_type, refines, validate
+from nbfix.model.signatures import validate
+from nbfix_transforms.nb203_signature_hints import docstring_sections, python_default, python_type, refines
 
 
 @pytest.mark.parametrize(
