@@ -51,9 +51,21 @@ def tokens(path: str, text: str) -> list[str]:
     for Python, TOML and CMake."""
     if re.search(r"\.(?:c|cc|cpp|cxx|h|hh|hpp|hxx|inl)$", path):
         found = (m.group(0) for m in _CPP_TOKEN.finditer(text))
-        return [t for t in found if not t.startswith(("//", "/*"))]
+        return _joined_strings([t for t in found if not t.startswith(("//", "/*"))])
     found = (m.group(0) for m in _HASH_TOKEN.finditer(text))
     return [t for t in found if not t.startswith("#")]
+
+
+def _joined_strings(found: list[str]) -> list[str]:
+    """Adjacent plain string literals as the one literal C++ makes of them (a formatter splits
+    long ones across lines)."""
+    joined: list[str] = []
+    for token in found:
+        if token.startswith('"') and joined and joined[-1].startswith('"'):
+            joined[-1] = joined[-1][:-1] + token[1:]
+        else:
+            joined.append(token)
+    return joined
 
 
 def edit_size(a: list[str], b: list[str]) -> int:
