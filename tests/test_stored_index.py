@@ -26,6 +26,7 @@ namespace lib {
 struct Error : std::runtime_error { using std::runtime_error::runtime_error; };
 struct Shape;
 enum Mode { A, B };
+inline constexpr std::monostate none{};
 }
 """,
     "include/io/errors.h": """#pragma once
@@ -109,7 +110,7 @@ def test_the_index_file_answers_as_memory_does(where, tmp_path):
     assert list(stored.functions) == list(memory.functions)
     assert all(stored.functions[name] == signatures for name, signatures in memory.functions.items())
     assert dict(stored.includes) == memory.includes and dict(stored.enums) == memory.enums
-    for kind in ("reprs", "registered_exceptions", "templated_functions", "extension_modules"):
+    for kind in ("reprs", "registered_exceptions", "templated_functions", "extension_modules", "none_values"):
         assert set(getattr(stored, kind)) == getattr(memory, kind)
         assert getattr(stored, kind) | {"x"} == getattr(memory, kind) | {"x"}
     for extra in ((), list(memory.classes)[::3]):
@@ -129,7 +130,7 @@ def test_the_project_exercises_what_it_is_for(tmp_path):
     assert stored.exception_classes() == ["Error", "IoError", "Timeout"]
     assert stored.classes["Shape"].bases == ["Base", "Other"]
     assert set(stored.classes["Shape"].methods) == {"parent", "name"}
-    assert stored.enums["Mode"] is True and stored.reprs == {"Shape"}
+    assert stored.enums["Mode"] is True and stored.reprs == {"Shape"} and stored.none_values == {"none"}
     assert stored.reachable_files(["io/errors.h"]) == {(tmp_path / p).as_posix() for p in PROJECT if "errors" in p}
     stored.close()
 

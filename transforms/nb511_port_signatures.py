@@ -33,15 +33,18 @@ class PortSignatures(Rule):
     """
     ## What it finds
     pybind11 ways of declaring a Python signature that nanobind does not have: `py::pos_only()`
-    after the positional-only parameters, and `py::options` with
-    `disable_function_signatures()`, under which each docstring starts with the signature
-    (`reshape(a: array, /, shape: List[int]) -> array`). Part of `nbfix port`; off for `check`
-    and `apply`.
+    after the positional-only parameters; `py::options` with `disable_function_signatures()`,
+    under which each docstring starts with the signature (`reshape(a: array, /, shape:
+    List[int]) -> array`); and `std::monostate` defaults (`"stream"_a = none` with
+    `constexpr std::monostate none{}`), which pybind11 turned into None. Part of `nbfix port`;
+    off for `check` and `apply`.
 
     ## Why it matters
-    Neither compiles against nanobind. Dropping them would silently change the API: parameters
-    that were positional-only would take keywords, and every docstring would show its signature
-    twice (nanobind always renders one).
+    The first two do not compile against nanobind, and dropping them would silently change the
+    API: parameters that were positional-only would take keywords, and every docstring would
+    show its signature twice (nanobind always renders one). The third compiles and fails at run
+    time: nanobind decides when it compiles whether a parameter takes None, so every call that
+    relies on such a default raises TypeError (measured with nanobind 3.1).
 
     ## Example
     ```cpp
@@ -63,7 +66,8 @@ class PortSignatures(Rule):
     The parameters before `pos_only()` become unnamed `nb::arg()` (keeping `= default` and
     `.noconvert()`), which nanobind takes by position only. A docstring's signature line becomes
     `nb::sig("def ...")` (with `self` first for methods) and leaves the docstring; once no such
-    line is left in its block, the `options` object goes.
+    line is left in its block, the `options` object goes. A `std::monostate` default becomes
+    `nb::none()`, which marks the parameter as taking None.
 
     ## Fix safety
     Safe. A signature is moved only when nbfix can check it the way nanobind would need it (the
@@ -78,7 +82,7 @@ class PortSignatures(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "pybind11 pos_only() and docstring signature options to nb::arg()/nb::sig (port to nanobind)"
-    needles = (b"pos_only", b"disable_function_signatures")
+    needles = (b"pos_only", b"disable_function_signatures", b"_a", b"arg")
     opt_in = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -89,6 +93,7 @@ class PortSignatures(Rule):
             finding = self._pos_only(ctx, binding)
             if finding is not None:
                 yield finding
+            yield from self._none_defaults(model, binding)
         for scope in options_scopes(model.tree.root_node):
             moving = left = 0
             for binding in model.bindings:
@@ -123,6 +128,19 @@ class PortSignatures(Rule):
         edits.append(remove_argument(arguments, marker))
         return self.finding(marker, "nanobind has no `pos_only()`: unnamed `arg()`s are positional-only",
                             self.fix("Use unnamed nb::arg() for positional-only parameters", *edits))
+
+    def _none_defaults(self, model: BindingModel, binding: Binding) -> Iterator[Finding]:
+        """`"stream"_a = none` where `none` is a `std::monostate`: nanobind decides at compile
+        time whether a parameter takes None, so such a default fails every call that relies on
+        it (measured: TypeError); `nb::none()` says it."""
+        for argument in binding.arguments:
+            if argument.type != "assignment_expression" or _arg_name(argument) is None:
+                continue
+            value = argument.child_by_field_name("right")
+            if value is not None and _is_none_value(value, model.project.none_values):
+                yield self.finding(value, "a `std::monostate` default: nanobind rejects the None it becomes",
+                                   self.fix("Use nb::none() as the default", Edit(
+                                       value.start_byte, value.end_byte, f"{_prefix_for(model)}none()")))
 
     def _docstring_signature(self, ctx: Context, model: BindingModel, binding: Binding) -> Finding | None:
         docs = binding.extras_of("doc")
@@ -171,6 +189,18 @@ def options_scopes(root: Node) -> list[OptionsScope]:
         only = all(squash(node_text(s)) == f"{name}.disable_function_signatures();" for s in calls)
         scopes.append(OptionsScope(declaration, calls, block, only))
     return scopes
+
+
+def _is_none_value(node: Node, constants) -> bool:
+    """`std::monostate{}`, `std::monostate()`, or a constant declared `std::monostate`."""
+    if node.type == "identifier":
+        return node_text(node) in constants
+    if node.type in ("compound_literal_expression", "call_expression"):
+        head = node.child_by_field_name("type") or node.child_by_field_name("function")
+        arguments = node.child_by_field_name("value") or node.child_by_field_name("arguments")
+        empty = arguments is not None and not [c for c in arguments.named_children if c.type != "comment"]
+        return head is not None and empty and squash(node_text(head)).removeprefix("::") in ("std::monostate", "monostate")
+    return False
 
 
 def _library_name(node: Node | None, name: str) -> bool:

@@ -350,7 +350,7 @@ class ProjectIndex(Fields, IndexQueries):
 
     _fields = (
         "classes", "functions", "includes", "reprs", "registered_exceptions", "enums", "templated_functions",
-        "extension_modules", "bound_types", "private_callees", "public_callees",
+        "extension_modules", "bound_types", "private_callees", "public_callees", "none_values",
     )
 
     def __init__(self) -> None:
@@ -365,6 +365,7 @@ class ProjectIndex(Fields, IndexQueries):
         self.bound_types: set[str] = set()  # types some file binds (class_, enum_, opaque), squashed
         self.private_callees: set[str] = set()  # functions some file binds `&f` on a `_Private` class
         self.public_callees: set[str] = set()  # functions some file binds `&f` elsewhere
+        self.none_values: set[str] = set()  # `std::monostate` constants: what a variant gets for None
         self._exceptions: dict[str, bool] = {}  # memo
         self._signatures: Shared = {}  # see `_shared`
 
@@ -410,6 +411,7 @@ class ProjectIndex(Fields, IndexQueries):
         self.bound_types |= other.bound_types
         self.private_callees |= other.private_callees
         self.public_callees |= other.public_callees
+        self.none_values |= other.none_values
         for path, includes in other.includes.items():
             self.includes[path] = includes
         for name, signatures in other.functions.items():
@@ -486,9 +488,17 @@ def file_declarations(tree: "Tree", path: str | None = None) -> ProjectIndex:
         if declarator is not None:
             _add_function(index, node, declarator)
     for node in found.get("declaration", []):
+        monostate = "".join(_text(node.child_by_field_name("type")).split()).removeprefix("::") in _MONOSTATE
         for declarator in node.children_by_field_name("declarator"):
             _add_function(index, node, declarator)
+            if monostate and declarator.type in ("identifier", "init_declarator"):
+                name = declarator.child_by_field_name("declarator") if declarator.type == "init_declarator" else declarator
+                if name is not None and name.type == "identifier":
+                    index.none_values.add(_text(name))
     return index
+
+
+_MONOSTATE = frozenset({"std::monostate", "monostate"})
 
 
 def _add_class(index: ProjectIndex, node: "Node", path: str | None = None) -> None:

@@ -46,7 +46,7 @@ CREATE INDEX enums_name ON enums (name);
 """
 _SETS = (
     "reprs", "registered_exceptions", "templated_functions", "extension_modules", "bound_types", "private_callees",
-    "public_callees",
+    "public_callees", "none_values",
 )
 _MAX_PARAMETERS = 500  # per `IN (...)`: well under sqlite's limit on bound parameters
 
@@ -204,7 +204,7 @@ class StoredIndex(IndexQueries):
         )
         (
             self.reprs, self.registered_exceptions, self.templated_functions, self.extension_modules, self.bound_types,
-            self.private_callees, self.public_callees,
+            self.private_callees, self.public_callees, self.none_values,
         ) = (_Names(self, kind) for kind in _SETS)
 
     @cached_property
