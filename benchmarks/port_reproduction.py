@@ -1,9 +1,9 @@
 """How much of a real hand port from pybind11 to nanobind `nbfix port` reproduces, token by token.
 
-Given a git repository and the commit that moved it to nanobind, the script exports the files the
-commit changed (and the rest of the tree they may include) as they were before it, runs
-`nbfix port --no-lint` on that copy, and compares three versions of each changed file as token
-sequences, comments and whitespace ignored: before (B), the hand port (H) and nbfix's port (P).
+Given a git repository and the commit that moved it to nanobind, the script exports the tree as
+it was before that commit, runs `nbfix port --no-lint PATHS` on it (default `.`, as a user ports a
+project), and compares three versions of every file either port changed as token sequences,
+comments and whitespace ignored: before (B), the hand port (H) and nbfix's port (P).
 
     hand edit     = tokens removed + tokens inserted going from B to H   (difflib opcodes)
     left to do    = the same count going from P to H
@@ -12,7 +12,7 @@ sequences, comments and whitespace ignored: before (B), the hand port (H) and nb
 A wrong rewrite by nbfix counts against it (it adds to what is left to do), and so does every part
 of the hand port that nbfix does not make. Files the hand port added (new helpers) count in full.
 
-    python benchmarks/port_reproduction.py REPO_GIT_DIR COMMIT [--nbfix PATH] [--json]
+    python benchmarks/port_reproduction.py REPO_GIT_DIR COMMIT [PATHS...] [--nbfix PATH] [--json]
 """
 
 from __future__ import annotations
@@ -98,13 +98,18 @@ def show(repo: Path, commit: str, path: str) -> str:
         return ""
 
 
-def measure(repo: Path, commit: str, nbfix: str) -> dict:
+def measure(repo: Path, commit: str, nbfix: str, paths: list[str]) -> dict:
+    """`nbfix port` on `paths` of the tree before the commit (as a user ports a project: with
+    the headers its bindings use), compared over every file either port changed."""
     files = changed_files(repo, commit)
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         export_before(repo, commit, root)
-        targets = sorted({str(root / p) for s, p in files if s != "A" and (root / p).exists()})
-        run = subprocess.run([nbfix, "port", "--no-lint", *targets], cwd=root, capture_output=True, text=True)
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        run = subprocess.run([nbfix, "port", "--no-lint", *paths], cwd=root, capture_output=True, text=True)
+        touched = subprocess.run(["git", "diff", "--name-only"], cwd=root, capture_output=True, text=True).stdout.split()
+        files += [("M", path) for path in touched if path not in {p for _, p in files}]
         rows = []
         for status, path in files:
             before = "" if status == "A" else show(repo, f"{commit}^", path)
@@ -133,8 +138,8 @@ def markdown(result: dict) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for row in sorted(result["files"], key=lambda r: -r["hand_edit"]):
-        share = 1 - row["left"] / row["hand_edit"] if row["hand_edit"] else 1.0
-        lines.append(f"| `{row['path']}` ({row['status']}) | {row['hand_edit']} | {row['nbfix_edit']} | {row['left']} | {share:.0%} |")
+        share = f"{1 - row['left'] / row['hand_edit']:.0%}" if row["hand_edit"] else "not in the hand port"
+        lines.append(f"| `{row['path']}` ({row['status']}) | {row['hand_edit']} | {row['nbfix_edit']} | {row['left']} | {share} |")
     lines.append(f"| **all** | {result['hand_edit']} | {sum(r['nbfix_edit'] for r in result['files'])} | "
                  f"{result['left']} | **{result['reproduced']:.1%}** |")
     return "\n".join(lines)
@@ -146,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("commit", help="the commit that moved the project to nanobind")
     parser.add_argument("--nbfix", default=shutil.which("nbfix") or str(Path(sys.executable).with_name("nbfix")))
     parser.add_argument("--json", action="store_true", help="print the result as JSON as well")
+    parser.add_argument("paths", nargs="*", default=["."], help="what to port, from the tree's root (default: .)")
     args = parser.parse_args(argv)
-    result = measure(args.repo, args.commit, args.nbfix)
-    print(f"`nbfix port --no-lint` on the tree before {args.commit} (exit {result['nbfix_exit']}):\n")
+    result = measure(args.repo, args.commit, args.nbfix, args.paths)
+    print(f"`nbfix port --no-lint {' '.join(args.paths)}` on the tree before {args.commit} "
+          f"(exit {result['nbfix_exit']}):\n")
     print(markdown(result))
     if args.json:
         print(json.dumps(result, indent=1))
