@@ -1,7 +1,5 @@
 """NB510 port-numpy-arrays (PORTING.md rows 13 and 107: `py::array_t` to `nb::ndarray`)."""
 
-from __future__ import annotations
-
 from typing import Iterator, NamedTuple
 
 from tree_sitter import Node

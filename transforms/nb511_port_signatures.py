@@ -1,7 +1,5 @@
 """NB511 port-signatures (PORTING.md rows 51 and 84: `pos_only`, docstring signature options)."""
 
-from __future__ import annotations
-
 import re
 from typing import Iterator, NamedTuple
 
