@@ -144,6 +144,17 @@ def rule_by_selector(selector: str) -> list[type[Rule]]:
     return [r for r in all_rules() if r.code.startswith(upper) or r.name == wanted.lower()]
 
 
+def _closest(typed: str, candidates: list[str], difflib, n: int = 2) -> list[str]:
+    # Ties in similarity go to the candidate sharing more characters in place (a mistyped
+    # digit keeps its neighbours where they were), not to the one sorting last.
+    def key(candidate: str) -> tuple[float, int]:
+        ratio = difflib.SequenceMatcher(None, typed, candidate).ratio()
+        return ratio, sum(a == b for a, b in zip(typed, candidate))
+
+    scored = sorted(((key(c), c) for c in candidates), key=lambda pair: pair[0], reverse=True)
+    return [c for (ratio, _), c in scored if ratio >= 0.6][:n]
+
+
 def did_you_mean(word: str, listing: bool = True) -> str:
     """"; did you mean NB102?" for the closest rule codes and names, else (with `listing`) the
     codes and names there are."""
@@ -151,7 +162,8 @@ def did_you_mean(word: str, listing: bool = True) -> str:
 
     rules = all_rules()
     candidates = [r.code for r in rules] + [r.name for r in rules]
-    close = difflib.get_close_matches(word.upper() if word[:2].lower() == "nb" else word.lower(), candidates, n=2, cutoff=0.6)
+    typed = word.upper() if word[:2].lower() == "nb" else word.lower()
+    close = _closest(typed, candidates, difflib)
     if close:
         return f"; did you mean {' or '.join(close)}?"
     if not listing:
