@@ -1,0 +1,214 @@
+"""What of a file is pybind11, for the port rules (NB5xx): the qualified names, macro tokens and
+calls that `nbfix port` rewrites, found once per tree and shared by the rules."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+from nbfix.core.findings import Edit
+from nbfix.cpp.parsing import descendants, found_in
+from nbfix.cpp.syntax import node_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from nbfix.model.bindings import BindingModel
+
+NANOBIND_ALIAS = "nb"
+# What each pybind11 qualifier becomes: the conventional alias follows nanobind's convention, the
+# full name becomes the full name, any other alias is kept (its definition now names nanobind).
+RENAMED_QUALIFIERS = {"py": NANOBIND_ALIAS, "pybind11": "nanobind"}
+# Node types whose text is not code: nothing inside them is ever rewritten.
+NOT_CODE = frozenset({
+    "comment", "string_literal", "raw_string_literal", "char_literal", "string_content",
+    "concatenated_string", "system_lib_string",
+})
+_MACRO_TOKEN = re.compile(rb"\bPYBIND11_[A-Z0-9_]+\b")
+
+
+class Reference(NamedTuple):
+    """`py::return_value_policy::reference`: one qualified name that starts at a pybind11 qualifier."""
+
+    node: Node  # the whole qualified name
+    scope: Node  # the library qualifier (`py`)
+    parts: tuple[Node, ...]  # the name's parts after it, without template arguments
+
+    @property
+    def path(self) -> str:
+        """`return_value_policy::reference`."""
+        return "::".join(node_text(part) for part in self.parts)
+
+    @property
+    def head(self) -> str:
+        return node_text(self.parts[0])
+
+
+class Token(NamedTuple):
+    """A `PYBIND11_*` macro name in code (not in a comment or a string)."""
+
+    start: int
+    end: int
+    name: str
+
+
+def _name_parts(name: Node) -> tuple[Node, ...]:
+    """The identifier nodes of `return_value_policy::reference`, `class_<T>`, `type::of<T>`."""
+    parts = []
+    while name is not None and name.type == "qualified_identifier":
+        scope = name.child_by_field_name("scope")
+        if scope is not None:
+            parts.append(_bare(scope))
+        name = name.child_by_field_name("name")
+    if name is not None:
+        parts.append(_bare(name))
+    return tuple(parts)
+
+
+def _bare(node: Node) -> Node:
+    """`class_<T>` -> `class_`; other names as they are."""
+    if node.type in ("template_function", "template_type", "template_method"):
+        inner = node.child_by_field_name("name")
+        return inner if inner is not None else node
+    return node
+
+
+class PortView:
+    """The pybind11 side of one file (one tree)."""
+
+    def __init__(self, root: Node, content: bytes) -> None:
+        self.root = root
+        self.content = content
+        self.qualifiers = pybind11_qualifiers(root)
+        self.references = self._references()
+
+    def _references(self) -> list[Reference]:
+        found = []
+        inner: set[int] = set()
+        for node in descendants(self.root, {"qualified_identifier"}):
+            if node.id in inner:
+                continue
+            name = node.child_by_field_name("name")
+            if name is not None and name.type == "qualified_identifier":
+                inner.add(name.id)
+            scope = node.child_by_field_name("scope")
+            if scope is None or scope.type != "namespace_identifier" or node_text(scope) not in self.qualifiers:
+                continue
+            if node.start_byte != scope.start_byte:
+                continue  # `::py::x`: another namespace's `py`, or a global one; left alone
+            parts = _name_parts(name) if name is not None else ()
+            if parts:
+                found.append(Reference(node, scope, parts))
+        return found
+
+    def tokens(self) -> list[Token]:
+        """Every `PYBIND11_*` macro name in code, in order."""
+        found = []
+        for match in _MACRO_TOKEN.finditer(self.content):
+            if is_code(self.root, match.start(), match.end()):
+                found.append(Token(match.start(), match.end(), match[0].decode()))
+        return found
+
+    def uses_pybind11(self) -> bool:
+        return bool(self.references or self.tokens() or self.pybind11_includes())
+
+    def pybind11_includes(self) -> list[tuple[Node, str]]:
+        """(include node, path) of every `#include <pybind11/...>`."""
+        from nbfix.cpp.parsing import include_path
+
+        result = []
+        for node in self.root.children:
+            if node.type == "preproc_include":
+                path = include_path(node.child_by_field_name("path"))
+                if path.startswith("pybind11/"):
+                    result.append((node, path))
+        return result
+
+
+def port_view(model: BindingModel, content: bytes) -> PortView:
+    """The file's `PortView`, built once per tree for all the port rules."""
+    memo = found_in(model.tree).memo
+    key = ("port_view", len(content))
+    if key not in memo:
+        memo[key] = PortView(model.tree.root_node, content)
+    return memo[key]
+
+
+def is_code(root: Node, start: int, end: int) -> bool:
+    node = root.descendant_for_byte_range(start, end)
+    while node is not None:
+        if node.type in NOT_CODE:
+            return False
+        if node.type in ("translation_unit", "compound_statement", "field_declaration_list"):
+            return True
+        node = node.parent
+    return True
+
+
+def pybind11_qualifiers(root: Node) -> frozenset[str]:
+    """The names that mean pybind11 in this file: `pybind11`, every alias of it, and `py` unless
+    the file gives `py` another meaning (its own `namespace py { ... }` or an alias elsewhere)."""
+    names = {"pybind11", "py"}
+    for node in descendants(root, {"namespace_alias_definition", "namespace_definition"}):
+        name = node.child_by_field_name("name")
+        if name is None:
+            continue
+        if node.type == "namespace_definition":
+            names.discard(node_text(name)) if node_text(name) == "py" else None
+            continue
+        target = node_text(node).rstrip(";").partition("=")[2].strip().removeprefix("::")
+        if target == "pybind11":
+            names.add(node_text(name))
+        else:
+            names.discard(node_text(name))
+    return frozenset(names)
+
+
+def nanobind_qualifier(qualifier: str) -> str:
+    return RENAMED_QUALIFIERS.get(qualifier, qualifier)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls and arguments
+
+
+def call_of(node: Node) -> Node | None:
+    """The call whose callee is `node` (a name or a member access), if it is one."""
+    parent = node.parent
+    if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node:
+        return parent
+    return None
+
+
+def arguments_of(call: Node) -> list[Node]:
+    arguments = call.child_by_field_name("arguments")
+    return [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
+
+
+def split_arguments(text: str) -> list[str]:
+    """The top-level comma-separated arguments of `(a, f<b, c>(d), e)` (parentheses included),
+    for macro calls tree-sitter cannot parse as expressions (`PYBIND11_OVERRIDE(std::pair<int, int>, ...)`)."""
+    inner = text.strip()[1:-1]
+    parts, depth, current = [], 0, []
+    for char in inner:
+        if char in "([{<":
+            depth += 1
+        elif char in ")]}>":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def node_edit(node: Node, text: str) -> Edit:
+    return Edit(node.start_byte, node.end_byte, text)
+
+
+def target_version(options: dict) -> int:
+    """The nanobind major version the port writes for (the `target-version` rule option)."""
+    return int(options.get("target-version", 3))
