@@ -13,8 +13,8 @@ from nbfix.model.porting import (
     PortView,
     nanobind_qualifier,
     node_edit,
+    macro_arguments,
     port_view,
-    split_arguments,
 )
 from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
 
@@ -140,7 +140,7 @@ class PortHeadersAndModule(Rule):
         if ctx.file_content is None:  # includes and aliases live in the file, not in macro bodies
             yield from self._includes(ctx, view)
             yield from self._namespaces(ctx, view)
-        for reference in view.references:
+        for reference in view.pybind11_references:
             new = nanobind_qualifier(node_text(reference.scope))
             if new != node_text(reference.scope) and reference.head not in QUALIFIER_OWNED_ELSEWHERE:
                 yield self.finding(
@@ -196,7 +196,7 @@ class PortHeadersAndModule(Rule):
         headers = list(needed_headers(types, "nanobind", opaque))
         if any(token.name.startswith(("PYBIND11_OVERRIDE", "PYBIND11_OVERLOAD")) for token in view.tokens()):
             headers.append("nanobind/trampoline.h")
-        if any(reference.head in ITERATOR_MAKERS for reference in view.references):
+        if any(reference.head in ITERATOR_MAKERS for reference in view.pybind11_references):
             headers.append("nanobind/make_iterator.h")
         return sorted(set(headers))
 
@@ -232,7 +232,7 @@ class PortHeadersAndModule(Rule):
             if finding is not None:
                 aliased = aliased or node.type == "namespace_alias_definition"
                 yield finding
-        uses_py = any(node_text(r.scope) == "py" for r in view.references)
+        uses_py = any(node_text(r.scope) == "py" for r in view.pybind11_references)
         if uses_py and not aliased and not has_nanobind_alias:
             anchor = next((n for n in root.named_children if not n.type.startswith("preproc") and n.type != "comment"), None)
             if anchor is not None:
@@ -292,23 +292,11 @@ class PortHeadersAndModule(Rule):
 
 def _module_arguments(content: bytes, after: int) -> tuple[list[Edit], str | None]:
     """`PYBIND11_MODULE(name, m, py::mod_gil_not_used())`: drop the third argument (row 6)."""
-    text = content[after:after + 400].decode("utf-8", "replace")
-    open_at = text.find("(")
-    if open_at < 0 or text[:open_at].strip():
+    found = macro_arguments(content, after)
+    if found is None or len(found[0]) <= 2:
         return [], None
-    depth = 0
-    for index in range(open_at, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[index], 0)
-        if depth == 0:
-            break
-    else:
-        return [], None
-    arguments = split_arguments(text[open_at:index + 1])
-    if len(arguments) <= 2:
-        return [], None
-    start = after + len(text[:open_at].encode())
-    end = after + len(text[:index + 1].encode())
-    dropped = ", ".join(arguments[2:])
+    spans = found[0]
+    dropped = content[spans[2][0]:spans[-1][1]].decode("utf-8", "replace")
     advice = (f"`{dropped}` dropped from the module macro: in nanobind free threading is chosen in CMake "
               "(`nanobind_add_module(<target> FREE_THREADED ...)`); multiple interpreters are not supported")
-    return [Edit(start, end, f"({arguments[0]}, {arguments[1]})")], advice
+    return [Edit(spans[1][1], spans[-1][1], "")], advice

@@ -33,6 +33,9 @@ class Reference(NamedTuple):
     node: Node  # the whole qualified name
     scope: Node  # the library qualifier (`py`)
     parts: tuple[Node, ...]  # the name's parts after it, without template arguments
+    # False once the qualifier is nanobind's: a later fix pass, or the final check of a port, still
+    # sees the names that exist only in pybind11 (`nb::prepend`) and reports or rewrites them.
+    pybind11: bool = True
 
     @property
     def path(self) -> str:
@@ -80,6 +83,7 @@ class PortView:
         self.root = root
         self.content = content
         self.qualifiers = pybind11_qualifiers(root)
+        self.nanobind = nanobind_qualifiers(root) - self.qualifiers
         self.references = self._references()
 
     def _references(self) -> list[Reference]:
@@ -92,14 +96,19 @@ class PortView:
             if name is not None and name.type == "qualified_identifier":
                 inner.add(name.id)
             scope = node.child_by_field_name("scope")
-            if scope is None or scope.type != "namespace_identifier" or node_text(scope) not in self.qualifiers:
-                continue
-            if node.start_byte != scope.start_byte:
+            if scope is None or scope.type != "namespace_identifier" or node.start_byte != scope.start_byte:
                 continue  # `::py::x`: another namespace's `py`, or a global one; left alone
+            qualifier = node_text(scope)
+            if qualifier not in self.qualifiers and qualifier not in self.nanobind:
+                continue
             parts = _name_parts(name) if name is not None else ()
             if parts:
-                found.append(Reference(node, scope, parts))
+                found.append(Reference(node, scope, parts, qualifier in self.qualifiers))
         return found
+
+    @property
+    def pybind11_references(self) -> list[Reference]:
+        return [r for r in self.references if r.pybind11]
 
     def tokens(self) -> list[Token]:
         """Every `PYBIND11_*` macro name in code, in order."""
@@ -110,7 +119,7 @@ class PortView:
         return found
 
     def uses_pybind11(self) -> bool:
-        return bool(self.references or self.tokens() or self.pybind11_includes())
+        return bool(self.pybind11_references or self.tokens() or self.pybind11_includes())
 
     def pybind11_includes(self) -> list[tuple[Node, str]]:
         """(include node, path) of every `#include <pybind11/...>`."""
@@ -164,6 +173,16 @@ def pybind11_qualifiers(root: Node) -> frozenset[str]:
     return frozenset(names)
 
 
+def nanobind_qualifiers(root: Node) -> frozenset[str]:
+    """`nanobind`, `nb` and every alias of nanobind the file declares."""
+    names = {"nanobind", NANOBIND_ALIAS}
+    for node in descendants(root, {"namespace_alias_definition"}):
+        name = node.child_by_field_name("name")
+        if name is not None and node_text(node).rstrip(";").partition("=")[2].strip().removeprefix("::") == "nanobind":
+            names.add(node_text(name))
+    return frozenset(names)
+
+
 def nanobind_qualifier(qualifier: str) -> str:
     return RENAMED_QUALIFIERS.get(qualifier, qualifier)
 
@@ -185,24 +204,45 @@ def arguments_of(call: Node) -> list[Node]:
     return [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
 
 
-def split_arguments(text: str) -> list[str]:
-    """The top-level comma-separated arguments of `(a, f<b, c>(d), e)` (parentheses included),
-    for macro calls tree-sitter cannot parse as expressions (`PYBIND11_OVERRIDE(std::pair<int, int>, ...)`)."""
-    inner = text.strip()[1:-1]
-    parts, depth, current = [], 0, []
-    for char in inner:
+def argument_spans(text: str, open_at: int = 0) -> tuple[list[tuple[int, int]], int] | None:
+    """The top-level arguments of the parenthesised list at `text[open_at]` as (start, end)
+    offsets without surrounding space, and the offset after its `)`; None if it does not close.
+    For macro calls tree-sitter cannot parse as expressions (`PYBIND11_OVERRIDE(std::pair<int, int>, ...)`)."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, open_at + 1
+    for index in range(open_at, len(text)):
+        char = text[index]
         if char in "([{<":
             depth += 1
         elif char in ")]}>":
             depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    if "".join(current).strip():
-        parts.append("".join(current).strip())
-    return parts
+        if depth == 0 or (depth == 1 and char == ","):
+            piece = text[start:index]
+            if piece.strip():
+                lead = len(piece) - len(piece.lstrip())
+                spans.append((start + lead, start + len(piece.rstrip())))
+            start = index + 1
+            if depth == 0:
+                return spans, index + 1
+    return None
+
+
+def macro_arguments(content: bytes, after: int) -> tuple[list[tuple[int, int]], int, int] | None:
+    """The arguments of the macro call whose name ends at byte `after`, as byte spans, with the
+    byte offsets of its `(` and just after its `)`."""
+    window = content[after:after + 4000].decode("utf-8", "replace")
+    open_at = len(window) - len(window.lstrip())
+    if not window[open_at:].startswith("("):
+        return None
+    found = argument_spans(window, open_at)
+    if found is None:
+        return None
+    spans, close = found
+
+    def offset(i: int) -> int:
+        return after + len(window[:i].encode())
+
+    return [(offset(a), offset(b)) for a, b in spans], offset(open_at), offset(close)
 
 
 def node_edit(node: Node, text: str) -> Edit:
