@@ -78,7 +78,7 @@ NO_MACRO = {
     "PYBIND11_EMBEDDED_MODULE": NO_COUNTERPART["pybind11/embed.h"],
 }
 # Names of other rules that replace the qualifier too (`py::ssize_t` -> `Py_ssize_t`).
-QUALIFIER_OWNED_ELSEWHERE = frozenset({"ssize_t", "pybind11_fail", "set_error"})
+QUALIFIER_OWNED_ELSEWHERE = frozenset({"ssize_t", "set_error"})
 ITERATOR_MAKERS = frozenset({"make_iterator", "make_key_iterator", "make_value_iterator"})
 
 

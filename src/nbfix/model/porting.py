@@ -252,3 +252,73 @@ def node_edit(node: Node, text: str) -> Edit:
 def target_version(options: dict) -> int:
     """The nanobind major version the port writes for (the `target-version` rule option)."""
     return int(options.get("target-version", 3))
+
+
+# ---------------------------------------------------------------------------------------------
+# Factories
+
+
+def placement_new_lambda(content: bytes, factory: Node, self_type: str, target: str, address: str) -> str | None:
+    """A factory lambda returning `target` by value, rewritten to construct into its new first
+    parameter: `[](int n) { return T(n); }` -> `[](T *self, int n) { new (self) T(n); }`
+    (`self_type` is `T *` or `T &`; `address` is `&` for the reference). None if it cannot be
+    done safely (no return, a parameter already named `self`, an unusual lambda)."""
+    declarator = factory.child_by_field_name("declarator")
+    body = factory.child_by_field_name("body")
+    parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+    if body is None or parameters is None or b"self" in (factory.text or b""):
+        return None
+    returns = [r for r in descendants(body, {"return_statement"}) if _lambda_of(r) == factory]
+    if not returns or any(not r.named_children for r in returns):
+        return None
+    base = factory.start_byte
+    edits: list[Edit] = []
+    inner = content[parameters.start_byte + 1:parameters.end_byte - 1].decode("utf-8").strip()
+    params = f"({self_type}self{', ' + inner if inner else ''})"
+    edits.append(Edit(parameters.start_byte, declarator.end_byte, params))
+    last = [c for c in body.named_children if c.type != "comment"][-1:]
+    for statement in returns:
+        value = statement.named_children[0]
+        construct = f"new ({address}self) {_constructed(value, target)};"
+        at_end = bool(last) and statement == last[0]
+        edits.append(Edit(statement.start_byte, statement.end_byte, construct if at_end else f"{{ {construct} return; }}"))
+    text = content[base:factory.end_byte]
+    for edit in sorted(edits, reverse=True):
+        text = text[:edit.start - base] + edit.text.encode() + text[edit.end - base:]
+    return text.decode("utf-8")
+
+
+def _constructed(value: Node, target: str) -> str:
+    """`T(a, b)` or `T{a, b}` as they are; any other expression `e` as `T(e)`."""
+    from nbfix.cpp.syntax import squash
+
+    short = target.split("<")[0].rsplit("::", 1)[-1]
+    callee = value.child_by_field_name("function") if value.type == "call_expression" else (
+        value.child_by_field_name("type") if value.type == "compound_literal_expression" else None)
+    if callee is not None and squash(node_text(callee)) in (squash(target), short):
+        arguments = value.child_by_field_name("arguments") or value.child_by_field_name("value")
+        if arguments is not None:
+            return f"{target}{node_text(arguments)}"
+    return f"{target}({node_text(value)})"
+
+
+def _lambda_of(node: Node) -> Node | None:
+    node = node.parent
+    while node is not None and node.type != "lambda_expression":
+        node = node.parent
+    return node
+
+
+def constructor_arguments(reference: Reference) -> list[Node] | None:
+    """The arguments a wrapper is made from: `py::X(a, b)` or `py::X x(a, b);`; None if neither."""
+    call = call_of(reference.node)
+    if call is not None:
+        return arguments_of(call)
+    declaration = reference.node.parent
+    if declaration is None or declaration.type != "declaration":
+        return None
+    for declarator in declaration.children_by_field_name("declarator"):
+        value = declarator.child_by_field_name("value") if declarator.type == "init_declarator" else None
+        if value is not None and value.type in ("argument_list", "initializer_list"):
+            return [a for a in value.named_children if a.type != "comment"]
+    return None
