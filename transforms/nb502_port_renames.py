@@ -260,7 +260,7 @@ def _trampoline_edits(content: bytes, node, base: str, marker: str) -> list[Edit
     from nbfix.cpp.text import remove_statement
 
     body = node.child_by_field_name("body")
-    members = [c for c in body.named_children if c.type != "comment"]
+    members = [c for c in body.named_children if c.type not in ("comment", "access_specifier")]
     newline = newline_of(content)
     open_brace = body.children[0]
     if members and members[0].start_point.row != open_brace.start_point.row:

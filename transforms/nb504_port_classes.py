@@ -36,7 +36,7 @@ MANUAL = {
     "`nb::never_destruct()` class annotation",
 }
 ITERATORS = frozenset({"make_iterator", "make_key_iterator", "make_value_iterator"})
-HOLDER_HEADERS = {"unique_ptr": "nanobind/stl/unique_ptr.h", "shared_ptr": "nanobind/stl/shared_ptr.h"}
+HOLDER_HEADERS = frozenset({"unique_ptr", "shared_ptr"})
 
 
 class PortClasses(Rule):
@@ -68,10 +68,11 @@ class PortClasses(Rule):
     ```
 
     ## Fix safety
-    Safe: a factory is rewritten only when it is a lambda whose returns are all values (each
-    `return e;` constructs in place) or all pointers/holders (`new`, `make_unique`,
-    `make_shared`: `nb::new_`, which keeps Python subclasses working but not trampolines: a
-    follow-up note says so when the class has one). `py::pickle` is rewritten when its setter is
+    Safe: a factory lambda becomes a placement-new `__init__` when each `return` makes a `T`: by
+    value (`return e;` becomes `new (self) T(e);`), or as `new T(...)`, `make_unique<T>(...)`,
+    `make_shared<T>(...)` (the same arguments build `T` in place). Other pointer or holder
+    factories become `nb::new_(factory)`, with a follow-up note: `__new__` overloads do not mix
+    with `__init__` overloads, and trampolines cannot override such objects. `py::pickle` is rewritten when its setter is
     a one-parameter lambda. `shared_ptr` holders are dropped (the caster header comes with
     NB501); custom holders are dropped with a note, since nanobind has no equivalent;
     `module_local()` is dropped with a note (a type bound twice now clashes). The rest is
@@ -153,25 +154,21 @@ class PortClasses(Rule):
         factory = arguments[0]
         target = cls.cpp_type
         qualifier = nanobind_qualifier(node_text(reference.scope))
-        kind = _factory_kind(ctx, factory, target)
-        if kind == "value" and factory.type == "lambda_expression" and call.parent is not None and call.parent.type == "argument_list":
+        kind = _factory_kind(factory)
+        if kind is not None and call.parent is not None and call.parent.type == "argument_list":
+            # In place where every return makes a `T` (by value, `new T`, `make_unique<T>`): an
+            # `__init__`, which overloads with the class's other constructors.
             rewritten = placement_new_lambda(ctx.content, factory, f"{target} *", target, "")
             if rewritten is not None:
                 yield self.finding(
-                    reference.node, "nanobind has no factory `init`: a factory returning a value becomes an "
-                    "`__init__` that constructs in place",
-                    self.fix("Use a placement-new `__init__`", node_edit(call, f'"__init__", {rewritten}')),
+                    reference.node, "nanobind has no factory `init`: the factory becomes an `__init__` that "
+                    "constructs in place", self.fix("Use a placement-new `__init__`", node_edit(call, f'"__init__", {rewritten}')),
                 )
                 return
         if kind == "pointer":
-            edits = [node_edit(reference.parts[0], "new_")]
-            header = _holder_header(node_text(factory))
-            include = ctx.ensure_includes([header], "nanobind") if header else None
-            edits += [include] if include is not None else []
-            fix = self.fix("Use `new_(factory)`", *edits)
-            if any(_trampoline(t) for t in cls.extra_types):
-                fix = fix._replace(follow_up="`nb::new_` objects cannot be overridden from Python through the "
-                                   "trampoline: if Python subclasses override methods, construct in place instead")
+            fix = self.fix("Use `new_(factory)`", node_edit(reference.parts[0], "new_"))._replace(follow_up=(
+                "`nb::new_` makes a `__new__` overload: it does not mix with `__init__` overloads of other arities, "
+                "and objects it makes cannot be overridden from Python through a trampoline"))
             yield self.finding(reference.node, "nanobind has no factory `init`: a factory returning a pointer or "
                                f"holder is `{qualifier}::new_(factory)`", fix)
             return
@@ -238,17 +235,6 @@ def _holder_kind(text: str) -> str | None:
     return None
 
 
-def _trampoline(type_text: str) -> bool:
-    return _holder_kind(squash(type_text)) is None
-
-
-def _holder_header(factory_text: str) -> str | None:
-    for holder, header in HOLDER_HEADERS.items():
-        if holder.replace("_ptr", "") in factory_text and (holder in factory_text or f"make_{holder.split('_')[0]}" in factory_text):
-            return header
-    return None
-
-
 def _class_around(ctx: Context, node):
     """The class binding whose `.def` call holds `node`."""
     from nbfix.model.bindings import ClassBinding
@@ -260,8 +246,8 @@ def _class_around(ctx: Context, node):
     return None
 
 
-def _factory_kind(ctx: Context, factory, target: str) -> str | None:
-    """"value", "pointer" (raw or holder) or None (cannot tell) for a factory's result."""
+def _factory_kind(factory) -> str | None:
+    """"value", "pointer" (raw or holder) or None (not a lambda, or mixed) for a factory's result."""
     if factory.type != "lambda_expression":
         return None
     declarator = factory.child_by_field_name("declarator")
@@ -277,10 +263,8 @@ def _factory_kind(ctx: Context, factory, target: str) -> str | None:
         if value is None:
             return None
         text = squash(node_text(value))
-        if value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared", "newstd")):
-            kinds.add("pointer")
-        else:
-            kinds.add("value")
+        pointer = value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared"))
+        kinds.add("pointer" if pointer else "value")
     return kinds.pop() if len(kinds) == 1 else None
 
 

@@ -109,6 +109,8 @@ class PortObjectApi(Rule):
             yield from self._from_string(ctx, reference)
         elif head == "print":
             yield from self._print(reference, qualifier)
+        elif head == "len":
+            yield from self._len(reference, qualifier)
         elif head == "capsule":
             yield from self._capsule(reference)
         elif head == "tuple":
@@ -144,6 +146,14 @@ class PortObjectApi(Rule):
         yield self.finding(reference.node, "nanobind's `print` takes one value",
                            self.fix("Format the values into one string",
                                     node_edit(call.child_by_field_name("arguments"), f"({formatted})")))
+
+    def _len(self, reference: Reference, qualifier: str) -> Iterator[Finding]:
+        """`len(o.attr("x"))`: nanobind's `len` overloads make an accessor argument ambiguous."""
+        call = call_of(reference.node)
+        arguments = arguments_of(call) if call is not None else []
+        if len(arguments) == 1 and _is_accessor(arguments[0]):
+            yield self.finding(arguments[0], "nanobind's `len` is ambiguous for an attribute or item accessor",
+                               self.fix("Make it an object", node_edit(arguments[0], f"{qualifier}::object({node_text(arguments[0])})")))
 
     def _capsule(self, reference: Reference) -> Iterator[Finding]:
         for argument in constructor_arguments(reference) or []:
@@ -245,6 +255,15 @@ def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
         head, _, rest = bare.partition("::")
         return (head in view.qualifiers or head in view.nanobind) and rest.split("<")[0] in WRAPPERS
     return False
+
+
+def _is_accessor(node) -> bool:
+    """`o.attr("x")` or `o[i]`: a lazy accessor, not an object."""
+    if node.type == "subscript_expression":
+        return True
+    function = node.child_by_field_name("function") if node.type == "call_expression" else None
+    field = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
+    return field is not None and node_text(field) == "attr"
 
 
 def _range_element(ctx: Context, view: PortView, node) -> str | None:

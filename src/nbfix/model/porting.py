@@ -259,10 +259,12 @@ def target_version(options: dict) -> int:
 
 
 def placement_new_lambda(content: bytes, factory: Node, self_type: str, target: str, address: str) -> str | None:
-    """A factory lambda returning `target` by value, rewritten to construct into its new first
-    parameter: `[](int n) { return T(n); }` -> `[](T *self, int n) { new (self) T(n); }`
-    (`self_type` is `T *` or `T &`; `address` is `&` for the reference). None if it cannot be
-    done safely (no return, a parameter already named `self`, an unusual lambda)."""
+    """A factory lambda rewritten to construct into its new first parameter:
+    `[](int n) { return T(n); }` -> `[](T *self, int n) { new (self) T(n); }` (`self_type` is
+    `T *` or `T &`; `address` is `&` for the reference). Each return must give a `T` by value,
+    or be `new T(...)`, `std::make_unique<T>(...)` or `std::make_shared<T>(...)` (then `T` is
+    built in place from the same arguments). None if it cannot be done safely (no return, a
+    parameter already named `self`, a pointer to something else)."""
     declarator = factory.child_by_field_name("declarator")
     body = factory.child_by_field_name("body")
     parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
@@ -279,7 +281,10 @@ def placement_new_lambda(content: bytes, factory: Node, self_type: str, target: 
     last = [c for c in body.named_children if c.type != "comment"][-1:]
     for statement in returns:
         value = statement.named_children[0]
-        construct = f"new ({address}self) {_constructed(value, target)};"
+        made = constructed(value, target)
+        if made is None:
+            return None
+        construct = f"new ({address}self) {made};"
         at_end = bool(last) and statement == last[0]
         edits.append(Edit(statement.start_byte, statement.end_byte, construct if at_end else f"{{ {construct} return; }}"))
     text = content[base:factory.end_byte]
@@ -288,16 +293,33 @@ def placement_new_lambda(content: bytes, factory: Node, self_type: str, target: 
     return text.decode("utf-8")
 
 
-def _constructed(value: Node, target: str) -> str:
-    """`T(a, b)` or `T{a, b}` as they are; any other expression `e` as `T(e)`."""
+def constructed(value: Node, target: str) -> str | None:
+    """How to build in place what a factory returns: `T(a)`, `T{a}`, `new T(a)`,
+    `std::make_unique<T>(a)`, `std::make_shared<T>(a)` -> `T(a)`; another value `e` -> `T(e)`;
+    None for a pointer or holder of something nbfix cannot see to be a `T`."""
     from nbfix.cpp.syntax import squash
 
-    short = target.split("<")[0].rsplit("::", 1)[-1]
-    callee = value.child_by_field_name("function") if value.type == "call_expression" else (
-        value.child_by_field_name("type") if value.type == "compound_literal_expression" else None)
-    if callee is not None and squash(node_text(callee)) in (squash(target), short):
-        arguments = value.child_by_field_name("arguments") or value.child_by_field_name("value")
-        if arguments is not None:
+    names = (squash(target), target.split("<")[0].rsplit("::", 1)[-1])
+    text = squash(node_text(value))
+    if value.type == "new_expression":
+        made, arguments = value.child_by_field_name("type"), value.child_by_field_name("arguments")
+        if made is not None and squash(node_text(made)) in names:
+            return f"{target}{node_text(arguments) if arguments is not None else '()'}"
+        return None
+    if text.startswith(("std::make_unique<", "std::make_shared<")):
+        function, arguments = value.child_by_field_name("function"), value.child_by_field_name("arguments")
+        template = function.child_by_field_name("name") if function is not None else None
+        listed = template.child_by_field_name("arguments") if template is not None else None
+        if listed is not None and squash(node_text(listed))[1:-1] in names and arguments is not None:
+            return f"{target}{node_text(arguments)}"
+        return None
+    if value.type == "call_expression":
+        callee = value.child_by_field_name("function")
+        if callee is not None and squash(node_text(callee)) in names:
+            return f"{target}{node_text(value.child_by_field_name('arguments'))}"
+    if value.type == "compound_literal_expression":
+        callee, arguments = value.child_by_field_name("type"), value.child_by_field_name("value")
+        if callee is not None and arguments is not None and squash(node_text(callee)) in names:
             return f"{target}{node_text(arguments)}"
     return f"{target}({node_text(value)})"
 
