@@ -154,7 +154,7 @@ class PortClasses(Rule):
         factory = arguments[0]
         target = cls.cpp_type
         qualifier = nanobind_qualifier(node_text(reference.scope))
-        kind = _factory_kind(factory)
+        kind = _factory_kind(ctx, factory, target)
         if kind is not None and call.parent is not None and call.parent.type == "argument_list":
             # In place where every return makes a `T` (by value, `new T`, `make_unique<T>`): an
             # `__init__`, which overloads with the class's other constructors.
@@ -196,10 +196,18 @@ class PortClasses(Rule):
         if rewritten is None:
             yield self.finding(reference.node, advice)
             return
+        comma = next((c for c in call.child_by_field_name("arguments").children
+                      if c.type == "," and getter.end_byte <= c.start_byte < setter.start_byte), None)
+        if comma is None:
+            yield self.finding(reference.node, advice)
+            return
+        # Piece by piece, so that comments and line breaks between the two functions stay.
         yield self.finding(
             reference.node, "nanobind has no `pickle(get, set)`: `__getstate__` and a `__setstate__` that constructs in place",
             self.fix("Use `__getstate__`/`__setstate__`",
-                     node_edit(call, f'"__getstate__", {node_text(getter)}).def("__setstate__", {rewritten}')),
+                     Edit(call.start_byte, getter.start_byte, '"__getstate__", '),
+                     Edit(getter.end_byte, comma.end_byte, ').def("__setstate__",'),
+                     node_edit(setter, rewritten), Edit(setter.end_byte, call.end_byte, "")),
         )
 
     def _module_local(self, reference: Reference) -> Iterator[Finding]:
@@ -222,6 +230,8 @@ class PortClasses(Rule):
                                f"first: `{qualifier}::{reference.head}(nb::type<Cls>(), \"iterator\", begin, end)`")
             return
         first = arguments_of(call)[0]
+        if "type<" in squash(node_text(first)):
+            return  # scope and name given already
         scope = f'{qualifier}::type<{cls.cpp_type}>(), "{reference.head.removeprefix("make_")}", '
         yield self.finding(reference.node, f"`{reference.head}` in nanobind takes the iterator's scope and name first",
                            self.fix("Pass the scope and name", Edit(first.start_byte, first.start_byte, scope)))
@@ -246,8 +256,9 @@ def _class_around(ctx: Context, node):
     return None
 
 
-def _factory_kind(factory) -> str | None:
-    """"value", "pointer" (raw or holder) or None (not a lambda, or mixed) for a factory's result."""
+def _factory_kind(ctx: Context, factory, target: str) -> str | None:
+    """"value", "pointer" (raw or holder) or None (not a lambda, mixed, or a result nbfix
+    cannot see the type of) for a factory's result."""
     if factory.type != "lambda_expression":
         return None
     declarator = factory.child_by_field_name("declarator")
@@ -260,12 +271,25 @@ def _factory_kind(factory) -> str | None:
         if _owner_lambda(statement) != factory:
             continue
         value = statement.named_children[0] if statement.named_children else None
-        if value is None:
-            return None
-        text = squash(node_text(value))
-        pointer = value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared"))
-        kinds.add("pointer" if pointer else "value")
+        kinds.add(_result_kind(ctx, value, target) if value is not None else None)
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def _result_kind(ctx: Context, value, target: str) -> str | None:
+    """What one `return` gives: a `T` made there or declared as one ("value"), a new object
+    ("pointer"), or something nbfix cannot type (None)."""
+    text = squash(node_text(value))
+    if value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared")):
+        return "pointer"
+    names = (squash(target), target.split("<")[0].rsplit("::", 1)[-1])
+    callee = value.child_by_field_name("function") if value.type == "call_expression" else (
+        value.child_by_field_name("type") if value.type == "compound_literal_expression" else None)
+    if callee is not None and squash(node_text(callee)) in names:
+        return "value"
+    if value.type == "identifier":
+        declared = ctx.model.declared_type(node_text(value), value)
+        return "value" if declared is not None and squash(declared) in names else None
+    return None
 
 
 def _owner_lambda(node):
