@@ -132,6 +132,9 @@ class PortHeadersAndModule(Rule):
     needles = (b"pybind11", b"py::", b"PYBIND11_")
     opt_in = True
     options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    # Token renames are safe inside regions tree-sitter cannot parse (pybind11's own tests are
+    # full of them), and the engine still refuses a result with more parse errors.
+    edits_parse_errors = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         view = port_view(ctx.model, ctx.content)
@@ -147,6 +150,11 @@ class PortHeadersAndModule(Rule):
                     reference.scope, f"`{node_text(reference.scope)}::` is pybind11's namespace",
                     self.fix(f"Use `{new}::`", node_edit(reference.scope, new)),
                 )
+        for token in view.loose_qualifiers():
+            new = nanobind_qualifier(token.name)
+            if new != token.name:
+                yield Finding(self.code, self.name, self.priority, f"`{token.name}::` is pybind11's namespace",
+                              token.start, token.end, self.fix(f"Use `{new}::`", Edit(token.start, token.end, new)))
         yield from self._macros(ctx, view)
 
     # -- includes --------------------------------------------------------------------------
@@ -284,6 +292,8 @@ class PortHeadersAndModule(Rule):
             edits = [Edit(token.start, token.end, new)]
             message = f"`{token.name}` is spelled `{new}` in nanobind"
             fix = self.fix(f"Use `{new}`", *edits)
+            if token.name in ("PYBIND11_NAMESPACE_BEGIN", "PYBIND11_NAMESPACE_END"):
+                fix = self.fix(f"Use `{new}`", *edits, *_namespace_argument(ctx.content, token.end))
             if token.name == "PYBIND11_MODULE":
                 edits_more, advice = _module_arguments(ctx.content, token.end)
                 fix = self.fix(f"Use `{new}`", *edits, *edits_more)._replace(follow_up=advice or "")
@@ -300,3 +310,12 @@ def _module_arguments(content: bytes, after: int) -> tuple[list[Edit], str | Non
     advice = (f"`{dropped}` dropped from the module macro: in nanobind free threading is chosen in CMake "
               "(`nanobind_add_module(<target> FREE_THREADED ...)`); multiple interpreters are not supported")
     return [Edit(spans[1][1], spans[-1][1], "")], advice
+
+
+def _namespace_argument(content: bytes, after: int) -> list[Edit]:
+    """`PYBIND11_NAMESPACE_BEGIN(pybind11)` names pybind11's namespace: `NB_NAMESPACE` in nanobind."""
+    found = macro_arguments(content, after)
+    if found is None or len(found[0]) != 1:
+        return []
+    start, end = found[0][0]
+    return [Edit(start, end, "NB_NAMESPACE")] if content[start:end] in (b"pybind11", b"PYBIND11_NAMESPACE") else []

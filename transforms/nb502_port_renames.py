@@ -118,7 +118,7 @@ class PortRenames(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "pybind11 names nanobind spells differently: def_readwrite, overrides, trampolines..."
-    needles = (b"::", b"PYBIND11_", b".def_read", b".def_property")
+    needles = (b"::", b"PYBIND11_", b"NB_OVERRIDE", b".def_read", b".def_property")
     opt_in = True
     options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
     # `PYBIND11_OVERRIDE(void, Base, f, )` (pybind11's documented spelling without arguments) is
@@ -207,12 +207,11 @@ class PortRenames(Rule):
             if name is not None and body is not None:
                 classes[node_text(name)] = node
         overrides: dict[str, int] = {}
-        for token in view.tokens():
-            if token.name in OVERRIDES:
-                owner = _enclosing_class(view.root, token.start)
-                if owner is not None:
-                    overrides[node_text(owner.child_by_field_name("name"))] = overrides.get(
-                        node_text(owner.child_by_field_name("name")), 0) + 1
+        for token in view.override_macros():
+            owner = _enclosing_class(view.root, token.start)
+            if owner is not None and owner.child_by_field_name("name") is not None:
+                name = node_text(owner.child_by_field_name("name"))
+                overrides[name] = overrides.get(name, 0) + 1
         for reference in view.pybind11_references:
             arguments = _template_arguments(reference)
             if reference.head == "class_" and len(arguments) >= 2:
@@ -226,9 +225,11 @@ class PortRenames(Rule):
                 continue
             base = _bases(node)[0]
             marker = f"NB_TRAMPOLINE({base}, {max(count, 1)});" if version == 2 else f"NB_TRAMPOLINE({base});"
+            include = ctx.ensure_includes(["nanobind/trampoline.h"], "nanobind")
             yield self.finding(
                 node.child_by_field_name("name"), f"trampoline `{name}` needs `{marker}` in nanobind",
-                self.fix(f"Add `{marker}`", *_trampoline_edits(ctx.content, node, base, marker)),
+                self.fix(f"Add `{marker}`", *_trampoline_edits(ctx.content, node, base, marker),
+                         *([include] if include is not None else [])),
             )
 
 

@@ -191,7 +191,7 @@ class PortClasses(Rule):
             return
         getter, setter = arguments
         rewritten = None
-        if setter.type == "lambda_expression":
+        if setter.type == "lambda_expression" and _factory_kind(ctx, setter, cls.cpp_type) == "value":
             rewritten = placement_new_lambda(ctx.content, setter, f"{cls.cpp_type} &", cls.cpp_type, "&")
         if rewritten is None:
             yield self.finding(reference.node, advice)

@@ -25,6 +25,9 @@ NOT_CODE = frozenset({
     "concatenated_string", "system_lib_string",
 })
 _MACRO_TOKEN = re.compile(rb"\bPYBIND11_[A-Z0-9_]+\b")
+_OVERRIDE_MACRO = re.compile(rb"\b(?:PYBIND11_OVERRIDE|PYBIND11_OVERLOAD|NB_OVERRIDE)(?:_PURE)?(?:_NAME)?\b")
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_LEADING = re.compile(r"(?:\s|/\*.*?\*/|//[^\n]*)*", re.S)
 
 
 class Reference(NamedTuple):
@@ -110,10 +113,40 @@ class PortView:
     def pybind11_references(self) -> list[Reference]:
         return [r for r in self.references if r.pybind11]
 
+    def loose_qualifiers(self) -> list[Token]:
+        """pybind11 qualifiers in text tree-sitter did not parse (error regions, `#define`
+        bodies): `py::` followed by a name, outside comments and strings."""
+        seen = {r.scope.start_byte for r in self.references}
+        names = "|".join(re.escape(q) for q in sorted(self.qualifiers))
+        pattern = re.compile(rf"(?<![\w:])({names})\s*::\s*[A-Za-z_]".encode())
+        found = []
+        for start, end in self._regions():
+            for match in pattern.finditer(self.content, start, end):
+                if match.start() not in seen and is_code(self.root, match.start(1), match.end(1)):
+                    found.append(Token(match.start(1), match.end(1), match[1].decode()))
+        return found
+
+    def _regions(self) -> list[tuple[int, int]]:
+        """Text tree-sitter did not parse into names: error regions and `#define` bodies."""
+        regions = []
+        for node in descendants(self.root, {"ERROR", "preproc_arg"}):
+            if not regions or node.start_byte >= regions[-1][1]:
+                regions.append((node.start_byte, node.end_byte))
+        return regions
+
     def tokens(self) -> list[Token]:
         """Every `PYBIND11_*` macro name in code, in order."""
         found = []
         for match in _MACRO_TOKEN.finditer(self.content):
+            if is_code(self.root, match.start(), match.end()):
+                found.append(Token(match.start(), match.end(), match[0].decode()))
+        return found
+
+    def override_macros(self) -> list[Token]:
+        """Every override macro in code, pybind11's or nanobind's (`NB_OVERRIDE*`): a class using
+        one is a trampoline, in whichever fix pass it is looked at."""
+        found = []
+        for match in _OVERRIDE_MACRO.finditer(self.content):
             if is_code(self.root, match.start(), match.end()):
                 found.append(Token(match.start(), match.end(), match[0].decode()))
         return found
@@ -218,8 +251,8 @@ def argument_spans(text: str, open_at: int = 0) -> tuple[list[tuple[int, int]], 
             depth -= 1
         if depth == 0 or (depth == 1 and char == ","):
             piece = text[start:index]
-            if piece.strip():
-                lead = len(piece) - len(piece.lstrip())
+            if _COMMENTS.sub("", piece).strip():  # a piece of comments only is no argument
+                lead = _LEADING.match(piece).end()  # white space and comments before it
                 spans.append((start + lead, start + len(piece.rstrip())))
             start = index + 1
             if depth == 0:
