@@ -1,18 +1,18 @@
 """What of a file is pybind11, for the port rules (NB5xx): the qualified names, macro tokens and
 calls that `nbfix port` rewrites, found once per tree and shared by the rules."""
 
-from __future__ import annotations
-
 import re
 from typing import TYPE_CHECKING, NamedTuple
+
+# Not `from __future__ import annotations`: NamedTuple fields as strings cost a `compile()` at
+# start-up (tests/test_cli.py).
+from tree_sitter import Node
 
 from nbfix.core.findings import Edit
 from nbfix.cpp.parsing import descendants, found_in
 from nbfix.cpp.syntax import node_text
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
-
     from nbfix.model.bindings import BindingModel
 
 NANOBIND_ALIAS = "nb"
@@ -167,7 +167,7 @@ class PortView:
         return result
 
 
-def port_view(model: BindingModel, content: bytes) -> PortView:
+def port_view(model: "BindingModel", content: bytes) -> "PortView":
     """The file's `PortView`, built once per tree for all the port rules."""
     memo = found_in(model.tree).memo
     key = ("port_view", len(content))
