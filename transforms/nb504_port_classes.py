@@ -103,7 +103,7 @@ class PortClasses(Rule):
                                    self.fix("Use `is_arithmetic()`", node_edit(reference.parts[0], "is_arithmetic")))
             elif head == "module_local":
                 yield from self._module_local(reference)
-            elif head in ITERATORS and reference.pybind11:
+            elif head in ITERATORS:
                 yield from self._iterator(ctx, reference)
             elif head in MANUAL:
                 yield self.finding(reference.node, f"`{reference.path}`: {MANUAL[head]}")
@@ -225,13 +225,14 @@ class PortClasses(Rule):
         cls = _class_around(ctx, call) if call is not None else None
         arguments = call.child_by_field_name("arguments") if call is not None else None
         qualifier = nanobind_qualifier(node_text(reference.scope))
-        if cls is None or arguments is None or not arguments_of(call):
+        given = arguments_of(call) if call is not None else []
+        if len(given) >= 2 and (given[1].type == "string_literal" or "type<" in squash(node_text(given[0]))):
+            return  # nanobind's form already: scope and name first
+        if cls is None or arguments is None or not given:
             yield self.finding(reference.node, f"`{reference.head}` in nanobind takes the iterator's scope and name "
                                f"first: `{qualifier}::{reference.head}(nb::type<Cls>(), \"iterator\", begin, end)`")
             return
-        first = arguments_of(call)[0]
-        if "type<" in squash(node_text(first)):
-            return  # scope and name given already
+        first = given[0]
         scope = f'{qualifier}::type<{cls.cpp_type}>(), "{reference.head.removeprefix("make_")}", '
         yield self.finding(reference.node, f"`{reference.head}` in nanobind takes the iterator's scope and name first",
                            self.fix("Pass the scope and name", Edit(first.start_byte, first.start_byte, scope)))

@@ -73,6 +73,18 @@ class PortExceptions(Rule):
             elif head in BUILTIN_EXCEPTIONS and _in_catch(reference.node):
                 yield self.finding(reference.node, f"nanobind's `{head}` is a function, not a type: catch "
                                    "`nb::builtin_exception` and check `.type()`")
+            elif head in BUILTIN_EXCEPTIONS:
+                yield from self._message(ctx, reference)
+
+    def _message(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        """`value_error("a" + name)`: nanobind's take a `const char *`, not a `std::string`."""
+        call = call_of(reference.node)
+        arguments = arguments_of(call) if call is not None else []
+        if len(arguments) != 1 or not _builds_string(ctx, arguments[0]):
+            return
+        text = node_text(arguments[0])
+        yield self.finding(arguments[0], f"nanobind's `{reference.head}` takes a `const char *`",
+                           self.fix("Pass `.c_str()`", node_edit(arguments[0], f"std::string({text}).c_str()")))
 
     def _set_error(self, reference: Reference) -> Iterator[Finding]:
         call = call_of(reference.node)
@@ -114,4 +126,19 @@ def _in_catch(node) -> bool:
         if node.type == "catch_clause":
             return True
         node = node.parent
+    return False
+
+
+def _builds_string(ctx: Context, node) -> bool:
+    """A `std::string` expression nbfix can see: `"a" + s`, `std::to_string(n)`, a `std::string` variable."""
+    if node.type == "binary_expression":
+        operator = node.child_by_field_name("operator")
+        return operator is not None and node_text(operator) == "+" and any(
+            c.type in ("string_literal", "concatenated_string") or _builds_string(ctx, c) for c in node.named_children)
+    if node.type == "call_expression":
+        function = node.child_by_field_name("function")
+        return function is not None and squash(node_text(function)) in ("std::to_string", "std::string")
+    if node.type == "identifier":
+        declared = ctx.model.declared_type(node_text(node), node)
+        return declared is not None and squash(declared).replace("const", "").rstrip("&") == "std::string"
     return False
