@@ -83,7 +83,7 @@ def test_a_suppression_naming_no_rule_is_a_warning_with_its_line(run, tmp_path):
     write(tmp_path / "a.cpp", text)
     result = run("check")
     assert result.code == 1  # a warning does not make the run fail
-    assert result.errors == ["nbfix: warning: a.cpp:3: `nbfix: ignore[NB1O2]` names no rule; did you mean NB102 or NB402?"]
+    assert result.errors == ["nbfix: warning: a.cpp:3: `nbfix: ignore[NB1O2]` names no rule; did you mean NB102 or NB502?"]
     again = run("check")  # from the cache: the warning is still there
     assert again.errors == result.errors
 

@@ -77,6 +77,13 @@ MACROS = {
 NO_MACRO = {
     "PYBIND11_EMBEDDED_MODULE": NO_COUNTERPART["pybind11/embed.h"],
 }
+# `PYBIND11_*` macros the other port rules rewrite or report (NB502, NB507).
+PORTED_ELSEWHERE = frozenset({
+    *(f"PYBIND11_{kind}{pure}{name}" for kind in ("OVERRIDE", "OVERLOAD") for pure in ("", "_PURE") for name in ("", "_NAME")),
+    "PYBIND11_MAKE_OPAQUE", "PYBIND11_DECLARE_HOLDER_TYPE", "PYBIND11_NUMPY_DTYPE", "PYBIND11_OVERRIDE_IMPL",
+    "PYBIND11_OBJECT", "PYBIND11_OBJECT_DEFAULT", "PYBIND11_OBJECT_CVT", "PYBIND11_TYPE_CASTER",
+    "PYBIND11_TYPE",  # only ever inside an override macro's return type, which NB502 drops
+})
 # Names of other rules that replace the qualifier too (`py::ssize_t` -> `Py_ssize_t`).
 QUALIFIER_OWNED_ELSEWHERE = frozenset({"ssize_t", "set_error"})
 ITERATOR_MAKERS = frozenset({"make_iterator", "make_key_iterator", "make_value_iterator"})
@@ -209,8 +216,9 @@ class PortHeadersAndModule(Rule):
         return sorted(set(headers))
 
     def _standard_headers(self, ctx: Context, view: PortView, needed: list[str]) -> list[str]:
-        """`<array>`, `<memory>`...: standard headers the file uses that came with pybind11.h."""
-        if not any(path == "pybind11/pybind11.h" for _, path in view.pybind11_includes()):
+        """`<array>`, `<memory>`...: standard headers the file uses that came with pybind11's
+    headers (each of them includes `pybind11.h`'s own)."""
+        if not view.pybind11_includes():
             return []
         brought = {BROUGHT_BY[h] for h in needed if h in BROUGHT_BY}
         used = set()
@@ -288,6 +296,9 @@ class PortHeadersAndModule(Rule):
                 continue
             new = MACROS.get(token.name)
             if new is None:
+                if token.name not in PORTED_ELSEWHERE:
+                    yield Finding(self.code, self.name, self.priority, f"`{token.name}` is pybind11's own macro: "
+                                  "nanobind has no counterpart; remove it or define it in the project", token.start, token.end)
                 continue
             edits = [Edit(token.start, token.end, new)]
             message = f"`{token.name}` is spelled `{new}` in nanobind"
