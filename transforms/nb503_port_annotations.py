@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from nbfix.cpp.parsing import descendants
 from nbfix.cpp.syntax import node_text, squash
 from nbfix.cpp.text import remove_argument
 from nbfix.model.porting import Reference, arguments_of, call_of, node_edit, port_view, target_version
@@ -68,6 +69,8 @@ class PortAnnotations(Rule):
         for reference in view.references:
             yield from self._annotation(ctx, reference, version)
         yield from self._none_defaults(ctx)
+        for field in descendants(view.root, {"field_identifier"}):
+            yield from self._none_flag(field)
 
     def _annotation(self, ctx: Context, reference: Reference, version: int) -> Iterator[Finding]:
         head = reference.head
@@ -104,9 +107,23 @@ class PortAnnotations(Rule):
         elif head in MANUAL:
             yield self.finding(reference.node, f"`{reference.path}`: {MANUAL[head]}")
 
+    def _none_flag(self, field) -> Iterator[Finding]:
+        """`arg("p").none(true)` is `.none()` in nanobind; `.none(false)` is its default."""
+        access = field.parent
+        call = call_of(access) if access is not None and access.type == "field_expression" and node_text(field) == "none" else None
+        arguments = arguments_of(call) if call is not None else []
+        receiver = squash(node_text(access.child_by_field_name("argument"))) if call is not None else ""
+        if len(arguments) != 1 or node_text(arguments[0]) not in ("true", "false") or "arg" not in receiver.split("(")[0].split("{")[0]:
+            return
+        if node_text(arguments[0]) == "true":
+            yield self.finding(field, "nanobind's `.none()` takes no argument",
+                               self.fix("Use `.none()`", node_edit(call.child_by_field_name("arguments"), "()")))
+        else:
+            yield self.finding(field, "`.none(false)` is nanobind's default",
+                               self.fix("Drop `.none(false)`", Edit(access.child_by_field_name("argument").end_byte, call.end_byte, "")))
+
     def _none_defaults(self, ctx: Context) -> Iterator[Finding]:
-        """`arg("p") = none()` on a pointer or `shared_ptr` parameter: add `.none()`;
-        `arg("p").none(false)`: drop it (nanobind's default)."""
+        """`arg("p") = none()` on a pointer or `shared_ptr` parameter: add `.none()`."""
         model = ctx.model
         for binding in model.bindings:
             arguments = [e.node for e in binding.extras_of("arg")]
@@ -117,12 +134,6 @@ class PortAnnotations(Rule):
                 declaration = argument.child_by_field_name("left") if argument.type == "assignment_expression" else argument
                 default = argument.child_by_field_name("right") if argument.type == "assignment_expression" else None
                 text = node_text(declaration) if declaration is not None else ""
-                if squash(text).endswith(".none(false)"):
-                    cut = text.rfind(".none")
-                    yield self.finding(argument, "`.none(false)` is nanobind's default",
-                                       self.fix("Drop `.none(false)`", Edit(declaration.start_byte + len(text[:cut].encode()),
-                                                                            declaration.end_byte, "")))
-                    continue
                 if default is None or ".none(" in text or params is None or index >= len(params):
                     continue
                 value = squash(node_text(default)).rsplit("::", 1)[-1]  # `py::none()`, `nb::none()`

@@ -36,6 +36,8 @@ MANUAL = {
     "scoped_interpreter": "nanobind cannot embed an interpreter: use the CPython C API (Py_Initialize)",
     "scoped_ostream_redirect": "nanobind has no stream redirection: write through `nb::print`",
     "add_ostream_redirect": "nanobind has no stream redirection: write through `nb::print`",
+    "method_adaptor": "nanobind has no `method_adaptor`: bind a lambda taking the derived class by reference",
+    "type_id": "nanobind has no `type_id<T>()`: `nb::type_name(nb::type<T>())` names a bound type",
 }
 RENAMED = {"module": "module_", "function": "callable"}
 
