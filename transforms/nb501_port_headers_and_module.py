@@ -6,7 +6,7 @@ from typing import Iterator
 
 from nbfix.cpp.parsing import descendants
 from nbfix.cpp.syntax import node_text
-from nbfix.cpp.text import insert_line_before, line_end, line_start, newline_of
+from nbfix.cpp.text import insert_line_before, line_end, line_start, newline_of, remove_statement
 from nbfix.index.casters import needed_headers, opaque_types
 from nbfix.model.porting import (
     NANOBIND_ALIAS,
@@ -266,8 +266,6 @@ class PortHeadersAndModule(Rule):
                 return None
             alias = nanobind_qualifier(node_text(name))
             if alias == NANOBIND_ALIAS and has_nanobind_alias:
-                from nbfix.cpp.text import remove_statement
-
                 return self.finding(node, "`namespace py = pybind11;`: the file already defines `nb`",
                                     self.fix("Remove the pybind11 alias", remove_statement(ctx.content, node)))
             return self.finding(node, "pybind11 namespace alias",

@@ -36,7 +36,7 @@ MANUAL = {
     "`nb::never_destruct()` class annotation",
 }
 ITERATORS = frozenset({"make_iterator", "make_key_iterator", "make_value_iterator"})
-HOLDER_HEADERS = frozenset({"unique_ptr", "shared_ptr"})
+STANDARD_HOLDERS = frozenset({"unique_ptr", "shared_ptr"})
 
 
 class PortClasses(Rule):
@@ -129,7 +129,7 @@ class PortClasses(Rule):
             fix = self.fix("Drop the holder", Edit(arguments[arguments.index(argument) - 1].end_byte, argument.end_byte, ""))
             if "nodelete" in text:
                 fix = fix._replace(follow_up=MANUAL["nodelete"])
-            elif kind not in HOLDER_HEADERS:
+            elif kind not in STANDARD_HOLDERS:
                 fix = fix._replace(follow_up=(
                     f"custom holder `{node_text(argument)}` dropped: nanobind has none; share ownership through "
                     "`std::shared_ptr` or `nb::intrusive_ptr`, and check functions taking or returning the holder"))

@@ -267,12 +267,6 @@ def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
 
 def _is_accessor(node) -> bool:
     """`o.attr("x")` or `o[i]`: a lazy accessor, not an object."""
-    if node.type == "field_expression":  # `p.second` of a `std::pair<py::handle, py::handle>`
-        base, field = node.child_by_field_name("argument"), node.child_by_field_name("field")
-        declared = ctx.model.declared_type(node_text(base), base) if base is not None and base.type == "identifier" else None
-        wrappers = [f"{q}::{w}" for q in (*view.qualifiers, *view.nanobind) for w in ("handle", "object")]
-        return (declared is not None and field is not None and node_text(field) in ("first", "second")
-                and squash(declared).startswith(("std::pair<", "conststd::pair<")) and any(w in declared for w in wrappers))
     if node.type == "subscript_expression":
         return True
     function = node.child_by_field_name("function") if node.type == "call_expression" else None

@@ -170,7 +170,7 @@ class PortView:
 def port_view(model: "BindingModel", content: bytes) -> "PortView":
     """The file's `PortView`, built once per tree for all the port rules."""
     memo = found_in(model.tree).memo
-    key = ("port_view", len(content))
+    key = "port_view"
     if key not in memo:
         memo[key] = PortView(model.tree.root_node, content)
     return memo[key]

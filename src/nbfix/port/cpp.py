@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbfix.core.result import FileResult, LineIndex, Located
+from nbfix.core.result import FileResult, LineIndex
 from nbfix.port.sides import PortSide
 from nbfix.run.config import Settings, all_rules, selected_rules
 
