@@ -49,7 +49,8 @@ class PortAnnotations(Rule):
     the parameter's declared type is visible (a lambda, or a declaration among the given files)
     and is a pointer or `shared_ptr`. `sibling` is dropped (nanobind chains overloads by
     itself), `doc("x")` becomes `"x"`, `is_method(cls)` becomes `is_method()`. `prepend` and
-    `pos_only` are reported with the rewrite to make.
+    `pos_only` are reported with the rewrite to make, and so is a policy kept in a variable of
+    type `return_value_policy` (nanobind 3 takes policies as compile-time tags only).
     """
 
     code = "NB503"
@@ -79,8 +80,12 @@ class PortAnnotations(Rule):
             if version >= 3 and len(reference.parts) == 2 and _in_template_arguments(reference.node):
                 value = reference.parts[1]
                 edits.append(Edit(value.end_byte, value.end_byte, "_v"))
-            yield self.finding(reference.parts[0], "`return_value_policy` is `rv_policy` in nanobind",
-                               self.fix("Use `rv_policy`", *edits))
+            fix = self.fix("Use `rv_policy`", *edits)
+            if version >= 3 and len(reference.parts) == 1:  # the type: a policy kept in a variable
+                fix = fix._replace(follow_up=(
+                    "a policy held in a variable cannot be passed to `.def` in nanobind 3 (policies are compile-time "
+                    "tags): pass `nb::rv_policy::X` itself at each binding"))
+            yield self.finding(reference.parts[0], "`return_value_policy` is `rv_policy` in nanobind", fix)
             return
         call = call_of(reference.node)
         if call is None:
