@@ -18,7 +18,7 @@ def test_default_is_high_and_medium():
 
 
 def test_priority_threshold():
-    assert codes(priority=Priority.HIGH) == {r.code for r in all_rules() if r.priority is Priority.HIGH}
+    assert codes(priority=Priority.HIGH) == {r.code for r in all_rules() if r.priority is Priority.HIGH and not r.opt_in}
     assert codes(priority=Priority.LOW) == {r.code for r in all_rules() if not r.opt_in}
 
 
@@ -27,6 +27,12 @@ def test_export_values_is_off_unless_selected_by_code_or_name():
     assert "NB303" not in codes(select=("NB3",))
     assert codes(select=("NB303",)) == {"NB303"}
     assert codes(select=("export-values",)) == {"NB303"}
+
+
+def test_port_rules_run_only_when_named():
+    assert not codes(priority=Priority.LOW) & {"NB501", "NB507"}
+    assert codes(select=("NB5",)) == set()
+    assert codes(select=("NB501", "port-renames")) == {"NB501", "NB502"}
 
 
 def test_select_prefix_name_and_ignore():

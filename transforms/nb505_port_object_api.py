@@ -109,6 +109,7 @@ class PortObjectApi(Rule):
                                self.fix("Use `Py_ssize_t`", node_edit(reference.node, "Py_ssize_t")))
         elif head in ("str", "bytes"):
             yield from self._from_string(ctx, reference)
+            yield from self._from_literal(reference, qualifier)
         elif head == "print":
             yield from self._print(reference, qualifier)
         elif head == "len":
@@ -133,6 +134,26 @@ class PortObjectApi(Rule):
             arguments[0], f"nanobind's `{reference.head}` has no `std::string` constructor",
             self.fix(f"Pass `.{data}()` and `.size()`", node_edit(arguments[0], f"{value}.{data}(), {value}.size()")),
         )
+
+    def _from_literal(self, reference: Reference, qualifier: str) -> Iterator[Finding]:
+        """`py::str f() { return "x"; }`, `py::str s = "x";`: pybind11 converts a string literal
+        implicitly, nanobind's constructor is explicit."""
+        holder = reference.node.parent
+        if holder is None or holder.child_by_field_name("type") != reference.node or len(reference.parts) != 1:
+            return
+        literals = []
+        if holder.type == "function_definition" and holder.child_by_field_name("body") is not None:
+            literals = [r.named_children[0] for r in descendants(holder.child_by_field_name("body"), {"return_statement"})
+                        if r.named_children and r.named_children[0].type in ("string_literal", "concatenated_string")
+                        and _function_of(r) == holder]
+        elif holder.type == "declaration":
+            literals = [d.child_by_field_name("value") for d in holder.children_by_field_name("declarator")
+                        if d.type == "init_declarator" and d.child_by_field_name("value") is not None
+                        and d.child_by_field_name("value").type in ("string_literal", "concatenated_string")]
+        for literal in literals:
+            yield self.finding(literal, f"nanobind's `{reference.head}` is not made implicitly from a string literal",
+                               self.fix(f"Construct the `{reference.head}`",
+                                        node_edit(literal, f"{qualifier}::{reference.head}({node_text(literal)})")))
 
     def _print(self, reference: Reference, qualifier: str) -> Iterator[Finding]:
         call = call_of(reference.node)
@@ -263,6 +284,13 @@ def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
         head, _, rest = bare.partition("::")
         return (head in view.qualifiers or head in view.nanobind) and rest.split("<")[0] in WRAPPERS
     return False
+
+
+def _function_of(node):
+    node = node.parent
+    while node is not None and node.type not in ("function_definition", "lambda_expression"):
+        node = node.parent
+    return node
 
 
 def _is_accessor(node) -> bool:

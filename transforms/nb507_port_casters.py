@@ -11,6 +11,11 @@ from nbfix.model.porting import macro_arguments, node_edit, port_view, target_ve
 from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
 
 _NAME_DESCRIPTOR = re.compile(r"^(?:\w+::)*(?:_|const_name)\s*(\(.*\))$", re.S)
+# pybind11 names written without a qualifier inside its namespace, and their nanobind names.
+BARE_NAMES = {
+    "return_value_policy": "rv_policy", "reinterpret_borrow": "borrow", "reinterpret_steal": "steal",
+    "error_already_set": "python_error",
+}
 BODY_FOLLOW_UP = (
     "check the body: `from_python` must not throw (return false, after `PyErr_Clear()` if a Python call failed) "
     "and must not keep objects alive beyond the call unless through `cleanup`"
@@ -83,10 +88,29 @@ class PortCasters(Rule):
             for member in body.named_children:
                 if member.type == "function_definition":
                     yield from self._member(ctx, member, flags)
+        yield from self._bare_names(view)
         for reference in view.references:
             if reference.path.startswith("detail::make_caster"):
                 yield self.finding(reference.node, "`make_caster<T>` by hand: `nb::try_cast<T>(handle, out)` converts "
                                    "without exceptions (or `nb::cast<T>(handle)` with them)")
+
+    def _bare_names(self, view) -> Iterator[Finding]:
+        """Inside `namespace pybind11 { ... }` (casters) pybind11's names appear unqualified."""
+        for namespace in descendants(view.root, {"namespace_definition"}):
+            name = namespace.child_by_field_name("name")
+            body = namespace.child_by_field_name("body")
+            if name is None or body is None or node_text(name).split("::")[0] not in ("pybind11", "nanobind"):
+                continue
+            if namespace.parent is not None and namespace.parent.type == "declaration_list":
+                continue  # the inner `namespace detail` of one already looked at
+            for node in descendants(body, {"identifier", "type_identifier"}):
+                new = BARE_NAMES.get(node_text(node))
+                parent = node.parent
+                if new is None or (parent is not None and parent.type == "qualified_identifier"
+                                   and parent.child_by_field_name("name") == node):
+                    continue
+                yield self.finding(node, f"`{node_text(node)}` is `{new}` in nanobind",
+                                   self.fix(f"Use `{new}`", node_edit(node, new)))
 
     def _macro(self, ctx: Context, token) -> Finding:
         at = Finding(self.code, self.name, self.priority, "`PYBIND11_TYPE_CASTER` is `NB_TYPE_CASTER` in nanobind",
