@@ -29,6 +29,12 @@ def test_export_values_is_off_unless_selected_by_code_or_name():
     assert codes(select=("export-values",)) == {"NB303"}
 
 
+def test_port_rules_run_only_when_named():
+    assert not codes(priority=Priority.LOW) & {"NB501", "NB507"}
+    assert codes(select=("NB5",)) == set()
+    assert codes(select=("NB501", "port-renames")) == {"NB501", "NB502"}
+
+
 def test_select_prefix_name_and_ignore():
     assert codes(select=("NB1",)) == {"NB101", "NB102", "NB103"}
     assert codes(select=("NB4", "gil-release"), ignore=("NB402",)) == {"NB201", "NB401", "NB403", "NB404", "NB405"}

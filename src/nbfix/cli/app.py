@@ -282,6 +282,32 @@ def explain(rule: str = typer.Argument(..., help="A rule code or name, e.g. NB10
     raise typer.Exit(commands.guarded(body))
 
 
+@app.command()
+def port(
+    paths: Optional[List[Path]] = PathsArg,
+    config: Optional[Path] = _option("config"),
+    ignore: Optional[List[str]] = _option("ignore"),
+    target_version: Optional[int] = _option("target_version"),
+    show_diff: bool = _option("diff"),
+    no_lint: bool = _option("no_lint"),
+    output_format: str = _option("output_format"),
+    output_file: Optional[Path] = _option("output_file"),
+    quiet: bool = _option("quiet"),
+    exit_zero: bool = _option("exit_zero"),
+    color: str = _option("color"),
+) -> None:
+    """Port pybind11 code to nanobind in place (--diff: show it, change nothing), then run the
+    other rules over the result; report what was rewritten and what needs a person. Exit 1 if
+    anything needs a person (or, with --diff, would change)."""
+    from nbfix.cli import porting
+
+    def body() -> int:
+        return porting.port(paths, config, ignore, target_version, show_diff, no_lint, output_format, output_file,
+                            quiet, use_colour(color))
+
+    raise _exit(commands.guarded(body), exit_zero)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"nbfix {__version__}")

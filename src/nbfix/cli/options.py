@@ -51,6 +51,10 @@ OPTIONS: dict[str, Option] = {
         ("--fix-only",), "flag", "Apply fixes; neither report nor fail on what remains (as ruff's --fix-only).", False
     ),
     "markdown": Option(("--markdown",), "flag", "Print the full rule reference in Markdown.", False),
+    "target_version": Option(
+        ("--target-version",), "int", "nanobind major version to port to: 2 or 3 (default: the one installed, else 3)."
+    ),
+    "no_lint": Option(("--no-lint",), "flag", "Port only: do not run the other rules over the result.", False),
 }
 
 _COMMON = ("select", "ignore", "priority", "config", "unsafe_fixes", "force_exclude")
@@ -66,6 +70,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     ),
     "clean": ("config",),
     "rules": ("markdown",),
+    "port": ("config", "ignore", "target_version", "diff", "no_lint", "output_format", "output_file", "quiet",
+             "exit_zero", "color"),
 }
 
 # What the quick start-up path takes; anything else (help, `apply --dry-run`, `check --diff`, a

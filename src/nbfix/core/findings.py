@@ -75,6 +75,7 @@ class Fix(NamedTuple):
     safety: Safety
     title: str
     python_moves: tuple[PythonMove, ...] = ()  # rewrites of Python call sites this fix needs
+    follow_up: str = ""  # what a person must still do once the fix is made (the port rules say)
 
 
 class Finding(NamedTuple):

@@ -1,0 +1,84 @@
+"""`nbfix port` proven by compiling: a pybind11 module is built and exercised, ported, built with
+nanobind and exercised again; every call gives the same result (apart from the Python-side
+differences PORTING.md lists, which the behaviour script states)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compile_harness import HarnessError, python_cmake_dir, tool
+from conftest import FIXTURES, nbfix_executable
+
+ZOO = FIXTURES / "port" / "compile" / "zoo"
+
+
+def _cmake_lists(dialect: str) -> str:
+    lines = [
+        "cmake_minimum_required(VERSION 3.18...3.31)",
+        "project(zoo_port LANGUAGES CXX)",
+        "set(CMAKE_CXX_STANDARD 17)",
+        "set(PYBIND11_FINDPYTHON ON)",
+        "find_package(Python 3.10 COMPONENTS Interpreter Development.Module REQUIRED)",
+    ]
+    if dialect == "nanobind":
+        lines += ["find_package(nanobind CONFIG REQUIRED)", "nanobind_add_module(zoo_port NB_STATIC bind.cpp)"]
+    else:
+        lines += ["find_package(pybind11 CONFIG REQUIRED)", "pybind11_add_module(zoo_port bind.cpp)"]
+    return "\n".join(lines) + "\n"
+
+
+def _build(folder: Path, dialect: str) -> Path:
+    (folder / "CMakeLists.txt").write_text(_cmake_lists(dialect))
+    build = folder / f"build-{dialect}"
+    cmake, ninja = tool("cmake", "pip install cmake"), tool("ninja", "pip install ninja")
+    package, flag = ("nanobind", "--cmake_dir") if dialect == "nanobind" else ("pybind11", "--cmakedir")
+    for command in (
+        [cmake, "-S", str(folder), "-B", str(build), "-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}",
+         "-DCMAKE_BUILD_TYPE=Release", f"-DPython_EXECUTABLE={sys.executable}",
+         f"-D{package}_DIR={python_cmake_dir(package, flag)}"],
+        [cmake, "--build", str(build), "-j", "2"],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise HarnessError(f"{dialect} build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return build
+
+
+def _behave(folder: Path, build: Path, phase: str) -> dict:
+    env = {"PYTHONPATH": str(build), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "behaviour.py", phase], cwd=folder, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, f"{phase}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory) -> Path:
+    if not (shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")):
+        pytest.skip("no C++ compiler")
+    folder = tmp_path_factory.mktemp("port") / "zoo"
+    shutil.copytree(ZOO, folder)
+    return folder
+
+
+def test_ported_module_builds_with_nanobind_and_behaves_the_same(zoo: Path):
+    before = _behave(zoo, _build(zoo, "pybind11"), "before")
+    original = (zoo / "bind.cpp").read_bytes()
+
+    ported = subprocess.run([nbfix_executable(), "port", "bind.cpp", "zoo.h"], cwd=zoo, capture_output=True, text=True)
+    assert ported.returncode in (0, 1), ported.stderr
+    text = (zoo / "bind.cpp").read_text()
+    assert text.encode() != original and "pybind11" not in text and "py::" not in text, text
+    assert "Next: build with nanobind" in ported.stdout
+    again = subprocess.run([nbfix_executable(), "port", "bind.cpp", "zoo.h"], cwd=zoo, capture_output=True, text=True)
+    assert (zoo / "bind.cpp").read_text() == text, "a second port changed the file"
+    assert "Would port" not in again.stdout and "Ported 0 files" in again.stdout
+
+    after = _behave(zoo, _build(zoo, "nanobind"), "after")
+    assert after["results"] == before["results"]

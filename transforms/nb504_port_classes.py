@@ -1,0 +1,300 @@
+"""NB504 port-classes-constructors-enums-holders (PORTING.md 1.4)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from nbfix.cpp.parsing import descendants
+from nbfix.cpp.syntax import node_text, squash
+from nbfix.cpp.text import remove_argument
+from nbfix.model.porting import (
+    Reference,
+    arguments_of,
+    call_of,
+    nanobind_qualifier,
+    node_edit,
+    port_view,
+    placement_new_lambda,
+)
+from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+
+MANUAL = {
+    "multiple_inheritance": "nanobind binds one base class per class: drop the other bases from `class_<...>` "
+    "(their methods can be bound on this class directly)",
+    "buffer_protocol": "nanobind has no buffer protocol: return an `nb::ndarray` view of the data instead",
+    "buffer_info": "nanobind has no `buffer_info`: describe the data as an `nb::ndarray`",
+    "buffer": "nanobind has no `buffer` wrapper: take an `nb::ndarray` parameter",
+    "metaclass": "nanobind has no custom metaclasses",
+    "custom_type_setup": "nanobind's closest is `nb::type_slots(...)` (a different API: PyType_Slot entries)",
+    "release_gil_before_calling_cpp_dtor": "nanobind has no such annotation: release the GIL inside the destructor",
+    "init_alias": "nanobind has no `init_alias`: bind `nb::init<...>()`; nanobind constructs the trampoline "
+    "when Python subclasses the class",
+    "options": "nanobind has no docstring options: delete the `options` object",
+    "native_enum": "`nb::enum_<E>(m, \"E\", nb::is_arithmetic())` (for `\"enum.Flag\"`: `nb::is_flag()`), "
+    "without `.finalize()`",
+    "nodelete": "nanobind has no holders: drop `std::unique_ptr<T, py::nodelete>` from `class_<...>` and add the "
+    "`nb::never_destruct()` class annotation",
+}
+ITERATORS = frozenset({"make_iterator", "make_key_iterator", "make_value_iterator"})
+STANDARD_HOLDERS = frozenset({"unique_ptr", "shared_ptr"})
+
+
+class PortClasses(Rule):
+    """
+    ## What it finds
+    pybind11 class bindings that nanobind writes differently (PORTING.md section 1.4): holder
+    arguments of `class_<T, Holder>`, factory constructors `py::init(factory)`, `py::pickle`,
+    `py::arithmetic()`, `py::module_local()`, `make_iterator` inside a class's bindings, and
+    what nanobind does not have (multiple bases, buffer protocol, metaclasses, `init_alias`,
+    `nodelete`, `native_enum`, docstring options). Only run by `nbfix port` (or when selected by
+    its code).
+
+    ## Why it matters
+    nanobind has no holder types (ownership is decided per call) and no `py::init(factory)`:
+    a factory returning a value becomes a placement-new `__init__`, one returning a pointer or a
+    holder becomes `nb::new_(factory)`. `py::pickle(get, set)` becomes `__getstate__` and a
+    `__setstate__` that constructs in place. `make_iterator` needs the iterator's type scope and
+    name first.
+
+    ## Example
+    ```cpp
+    py::class_<Pet, std::shared_ptr<Pet>>(m, "Pet")
+        .def(py::init([](std::string name) { return Pet(name); }), py::arg("name"));
+    ```
+    Use instead:
+    ```cpp
+    nb::class_<Pet>(m, "Pet")
+        .def("__init__", [](Pet *self, std::string name) { new (self) Pet(name); }, nb::arg("name"));
+    ```
+
+    ## Fix safety
+    Safe: a factory lambda becomes a placement-new `__init__` when each `return` makes a `T`: by
+    value (`return e;` becomes `new (self) T(e);`), or as `new T(...)`, `make_unique<T>(...)`,
+    `make_shared<T>(...)` (the same arguments build `T` in place). Other pointer or holder
+    factories become `nb::new_(factory)`, with a follow-up note: `__new__` overloads do not mix
+    with `__init__` overloads, and trampolines cannot override such objects. `py::pickle` is rewritten when its setter is
+    a one-parameter lambda. `shared_ptr` holders are dropped (the caster header comes with
+    NB501); custom holders are dropped with a note, since nanobind has no equivalent;
+    `module_local()` is dropped with a note (a type bound twice now clashes). The rest is
+    reported with the rewrite to make.
+    """
+
+    code = "NB504"
+    name = "port-classes-constructors-enums-holders"
+    priority = Priority.HIGH
+    fix_safety = Safety.SAFE
+    summary = "pybind11 class bindings: holders, factory init, pickle, enums, module_local..."
+    needles = (b"::", b".def_buffer")
+    opt_in = True
+    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        view = port_view(ctx.model, ctx.content)
+        for reference in view.references:
+            head = reference.head
+            if head == "class_" and reference.pybind11:
+                yield from self._holders(ctx, reference)
+            elif head == "init" and reference.parts[0].parent.type != "template_function":
+                yield from self._factory(ctx, reference)
+            elif head == "pickle":
+                yield from self._pickle(ctx, reference)
+            elif head == "arithmetic":
+                yield self.finding(reference.parts[0], "`arithmetic()` is `is_arithmetic()` in nanobind",
+                                   self.fix("Use `is_arithmetic()`", node_edit(reference.parts[0], "is_arithmetic")))
+            elif head == "module_local":
+                yield from self._module_local(reference)
+            elif head in ITERATORS:
+                yield from self._iterator(ctx, reference)
+            elif head in MANUAL:
+                yield self.finding(reference.node, f"`{reference.path}`: {MANUAL[head]}")
+        for field in descendants(view.root, {"field_identifier"}):
+            if node_text(field) == "def_buffer":
+                yield self.finding(field, f"`.def_buffer`: {MANUAL['buffer_protocol']}")
+
+    # -- class_<T, ...> ----------------------------------------------------------------------
+
+    def _holders(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        template = reference.parts[0].parent
+        arguments_node = template.child_by_field_name("arguments") if template is not None else None
+        if arguments_node is None:
+            return
+        arguments = [a for a in arguments_node.named_children if a.type != "comment"]
+        bases = 0
+        for argument in arguments[1:]:
+            text = squash(node_text(argument))
+            kind = _holder_kind(text)
+            if kind is None:
+                bases += 1
+                continue
+            fix = self.fix("Drop the holder", Edit(arguments[arguments.index(argument) - 1].end_byte, argument.end_byte, ""))
+            if "nodelete" in text:
+                fix = fix._replace(follow_up=MANUAL["nodelete"])
+            elif kind not in STANDARD_HOLDERS:
+                fix = fix._replace(follow_up=(
+                    f"custom holder `{node_text(argument)}` dropped: nanobind has none; share ownership through "
+                    "`std::shared_ptr` or `nb::intrusive_ptr`, and check functions taking or returning the holder"))
+            yield self.finding(argument, f"nanobind has no holder types: `{node_text(argument)}` goes", fix)
+        if bases > 2:
+            yield self.finding(reference.node, f"`class_` with {bases} bases: {MANUAL['multiple_inheritance']}")
+
+    # -- py::init(factory) ----------------------------------------------------------------------
+
+    def _factory(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        call = call_of(reference.node)
+        if call is None:
+            return
+        arguments = arguments_of(call)
+        cls = _class_around(ctx, call)
+        if len(arguments) == 2:
+            yield self.finding(call, "`init(factory, alias_factory)`: nanobind's `new_` cannot construct trampolines; "
+                               "bind `nb::init<...>()` (or `__init__` with placement new) instead")
+            return
+        if len(arguments) != 1 or cls is None:
+            return
+        factory = arguments[0]
+        target = cls.cpp_type
+        qualifier = nanobind_qualifier(node_text(reference.scope))
+        kind = _factory_kind(ctx, factory, target)
+        if kind is not None and call.parent is not None and call.parent.type == "argument_list":
+            # In place where every return makes a `T` (by value, `new T`, `make_unique<T>`): an
+            # `__init__`, which overloads with the class's other constructors.
+            rewritten = placement_new_lambda(ctx.content, factory, f"{target} *", target, "")
+            if rewritten is not None:
+                yield self.finding(
+                    reference.node, "nanobind has no factory `init`: the factory becomes an `__init__` that "
+                    "constructs in place", self.fix("Use a placement-new `__init__`", node_edit(call, f'"__init__", {rewritten}')),
+                )
+                return
+        if kind == "pointer":
+            fix = self.fix("Use `new_(factory)`", node_edit(reference.parts[0], "new_"))._replace(follow_up=(
+                "`nb::new_` makes a `__new__` overload: it does not mix with `__init__` overloads of other arities, "
+                "and objects it makes cannot be overridden from Python through a trampoline"))
+            yield self.finding(reference.node, "nanobind has no factory `init`: a factory returning a pointer or "
+                               f"holder is `{qualifier}::new_(factory)`", fix)
+            return
+        yield self.finding(
+            reference.node, f"factory `init`: write `.def(\"__init__\", []({target} *self, <args>) {{ new (self) "
+            f"{target}(<factory(args)>); }})`, or `.def({qualifier}::new_(factory))` when it returns a pointer or holder",
+        )
+
+    # -- py::pickle(get, set) -----------------------------------------------------------------
+
+    def _pickle(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        call = call_of(reference.node)
+        cls = _class_around(ctx, call) if call is not None else None
+        arguments = arguments_of(call) if call is not None else []
+        outer = call.parent if call is not None else None
+        advice = ("`pickle(get, set)`: bind `.def(\"__getstate__\", get)` and "
+                  "`.def(\"__setstate__\", [](T &self, State state) { new (&self) T(set(state)); })`")
+        if cls is None or len(arguments) != 2 or outer is None or outer.type != "argument_list" or len(outer.named_children) != 1:
+            yield self.finding(reference.node, advice)
+            return
+        getter, setter = arguments
+        rewritten = None
+        if setter.type == "lambda_expression" and _factory_kind(ctx, setter, cls.cpp_type) == "value":
+            rewritten = placement_new_lambda(ctx.content, setter, f"{cls.cpp_type} &", cls.cpp_type, "&")
+        if rewritten is None:
+            yield self.finding(reference.node, advice)
+            return
+        comma = next((c for c in call.child_by_field_name("arguments").children
+                      if c.type == "," and getter.end_byte <= c.start_byte < setter.start_byte), None)
+        if comma is None:
+            yield self.finding(reference.node, advice)
+            return
+        # Piece by piece, so that comments and line breaks between the two functions stay.
+        yield self.finding(
+            reference.node, "nanobind has no `pickle(get, set)`: `__getstate__` and a `__setstate__` that constructs in place",
+            self.fix("Use `__getstate__`/`__setstate__`",
+                     Edit(call.start_byte, getter.start_byte, '"__getstate__", '),
+                     Edit(getter.end_byte, comma.end_byte, ').def("__setstate__",'),
+                     node_edit(setter, rewritten), Edit(setter.end_byte, call.end_byte, "")),
+        )
+
+    def _module_local(self, reference: Reference) -> Iterator[Finding]:
+        call = call_of(reference.node)
+        if call is None or call.parent is None or call.parent.type != "argument_list":
+            yield self.finding(reference.node, "nanobind has no module-local types")
+            return
+        fix = self.fix("Drop `module_local()`", remove_argument(call.parent, call))._replace(
+            follow_up="`module_local()` dropped: nanobind has no module-local types; if another extension binds the "
+            "same C++ type, the second registration now fails (give one of them `NB_DOMAIN` in CMake)")
+        yield self.finding(reference.node, "nanobind has no module-local types", fix)
+
+    def _iterator(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        call = call_of(reference.node)
+        cls = _class_around(ctx, call) if call is not None else None
+        arguments = call.child_by_field_name("arguments") if call is not None else None
+        qualifier = nanobind_qualifier(node_text(reference.scope))
+        given = arguments_of(call) if call is not None else []
+        if len(given) >= 2 and (given[1].type == "string_literal" or "type<" in squash(node_text(given[0]))):
+            return  # nanobind's form already: scope and name first
+        if cls is None or arguments is None or not given:
+            yield self.finding(reference.node, f"`{reference.head}` in nanobind takes the iterator's scope and name "
+                               f"first: `{qualifier}::{reference.head}(nb::type<Cls>(), \"iterator\", begin, end)`")
+            return
+        first = given[0]
+        scope = f'{qualifier}::type<{cls.cpp_type}>(), "{reference.head.removeprefix("make_")}", '
+        yield self.finding(reference.node, f"`{reference.head}` in nanobind takes the iterator's scope and name first",
+                           self.fix("Pass the scope and name", Edit(first.start_byte, first.start_byte, scope)))
+
+
+def _holder_kind(text: str) -> str | None:
+    """`std::shared_ptr<T>` -> "shared_ptr"; a custom holder -> its name; a base or trampoline -> None."""
+    name = text.split("<")[0].rsplit("::", 1)[-1]
+    if "<" in text and (name.endswith("_ptr") or name.endswith("Ptr") or name.endswith("Holder") or name.endswith("holder")):
+        return name
+    return None
+
+
+def _class_around(ctx: Context, node):
+    """The class binding whose `.def` call holds `node`."""
+    from nbfix.model.bindings import ClassBinding
+
+    for binding in ctx.model.bindings:
+        if binding.call.start_byte <= node.start_byte and node.end_byte <= binding.call.end_byte:
+            if isinstance(binding.owner, ClassBinding):
+                return binding.owner
+    return None
+
+
+def _factory_kind(ctx: Context, factory, target: str) -> str | None:
+    """"value", "pointer" (raw or holder) or None (not a lambda, mixed, or a result nbfix
+    cannot see the type of) for a factory's result."""
+    if factory.type != "lambda_expression":
+        return None
+    declarator = factory.child_by_field_name("declarator")
+    trailing = next((c for c in declarator.children if c.type == "trailing_return_type"), None) if declarator else None
+    if trailing is not None:
+        text = squash(node_text(trailing))
+        return "pointer" if text.endswith("*") or "_ptr<" in text else "value"
+    kinds = set()
+    for statement in descendants(factory, {"return_statement"}):
+        if _owner_lambda(statement) != factory:
+            continue
+        value = statement.named_children[0] if statement.named_children else None
+        kinds.add(_result_kind(ctx, value, target) if value is not None else None)
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _result_kind(ctx: Context, value, target: str) -> str | None:
+    """What one `return` gives: a `T` made there or declared as one ("value"), a new object
+    ("pointer"), or something nbfix cannot type (None)."""
+    text = squash(node_text(value))
+    if value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared")):
+        return "pointer"
+    names = (squash(target), target.split("<")[0].rsplit("::", 1)[-1])
+    callee = value.child_by_field_name("function") if value.type == "call_expression" else (
+        value.child_by_field_name("type") if value.type == "compound_literal_expression" else None)
+    if callee is not None and squash(node_text(callee)) in names:
+        return "value"
+    if value.type == "identifier":
+        declared = ctx.model.declared_type(node_text(value), value)
+        return "value" if declared is not None and squash(declared) in names else None
+    return None
+
+
+def _owner_lambda(node):
+    node = node.parent
+    while node is not None and node.type != "lambda_expression":
+        node = node.parent
+    return node

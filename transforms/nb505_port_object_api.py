@@ -1,0 +1,335 @@
+"""NB505 port-object-api (PORTING.md 1.5)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from nbfix.cpp.parsing import descendants
+from nbfix.cpp.syntax import node_text, squash
+from nbfix.model.porting import (
+    PortView,
+    Reference,
+    arguments_of,
+    call_of,
+    constructor_arguments,
+    node_edit,
+    port_view,
+)
+from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+
+# Wrapper classes: a value of one of these types is a Python object (`.cast<T>()` on it is the
+# wrapper's member, not a user type's).
+WRAPPERS = frozenset({
+    "object", "handle", "none", "tuple", "list", "dict", "set", "frozenset", "int_", "float_", "bool_", "str",
+    "bytes", "bytearray", "slice", "capsule", "iterable", "iterator", "sequence", "mapping", "args", "kwargs",
+    "module_", "module", "function", "callable", "type", "type_object", "memoryview", "weakref", "detail::item_accessor",
+})
+MANUAL = {
+    "array_t": "`nb::ndarray<T, nb::numpy, nb::shape<...>, nb::c_contig>`: `.data()`, `.shape(i)`, `.ndim()`, "
+    "`.view()`; a new array needs an `nb::capsule` owner",
+    "array": "`nb::ndarray<nb::numpy, ...>` (see nanobind's ndarray documentation)",
+    "dtype": "nanobind has no `dtype` object: `nb::ndarray` carries `.dtype()` (an `nb::dlpack::dtype`)",
+    "vectorize": "nanobind has no `vectorize`: loop over an `nb::ndarray` in C++",
+    "eval_file": "nanobind has no `eval_file`: read the file and pass its text to `nb::exec`",
+    "get_internals": "pybind11 internals have no nanobind equivalent",
+    "gil_safe_call_once_and_store": "nanobind has none: initialise once under the GIL (a function-local static)",
+    "scoped_interpreter": "nanobind cannot embed an interpreter: use the CPython C API (Py_Initialize)",
+    "scoped_ostream_redirect": "nanobind has no stream redirection: write through `nb::print`",
+    "add_ostream_redirect": "nanobind has no stream redirection: write through `nb::print`",
+    "method_adaptor": "nanobind has no `method_adaptor`: bind a lambda taking the derived class by reference",
+    "type_id": "nanobind has no `type_id<T>()`: `nb::type_name(nb::type<T>())` names a bound type",
+}
+RENAMED = {"module": "module_", "function": "callable"}
+
+
+class PortObjectApi(Rule):
+    """
+    ## What it finds
+    pybind11's object API where nanobind differs (PORTING.md section 1.5): `module` (the
+    deprecated alias), `module_::import`, `function`, `ssize_t`, `m.add_object(...)`, the member
+    `.cast<T>()` on Python objects, `str`/`bytes` made from a `std::string`, `std::string` made
+    from a `str`, multi-argument `print`, capsule destructors without `noexcept`, `tuple t(n)`,
+    `detail::` internals and the NumPy API. Only run by `nbfix port` (or when selected by its
+    code).
+
+    ## Why it matters
+    nanobind's wrappers are thinner: there is no `.cast<T>()` member (`nb::cast<T>(o)` is a free
+    function), no `std::string` constructor or conversion on `str`, `print` takes one value, and
+    a capsule's destructor must be `noexcept`.
+
+    ## Example
+    ```cpp
+    int n = obj.attr("size").cast<int>();
+    py::str s(name);                       // std::string name
+    py::print("x =", x);
+    ```
+    Use instead:
+    ```cpp
+    int n = nb::cast<int>(obj.attr("size"));
+    nb::str s(name.c_str(), name.size());
+    nb::print(nb::str("{} {}").format("x =", x));
+    ```
+
+    ## Fix safety
+    Safe. `.cast<T>()` is rewritten only when the receiver is visibly a Python object (a
+    wrapper-typed variable or parameter, an `.attr(...)`, an item of one, a wrapper
+    constructor); a user type with a `cast` member is left alone. `str(s)` is rewritten only when
+    `s` is declared `std::string`. `tuple t(n)` (filled by index: nanobind tuples are immutable),
+    `detail::` internals and the NumPy API are reported with the rewrite to make.
+    """
+
+    code = "NB505"
+    name = "port-object-api"
+    priority = Priority.HIGH
+    fix_safety = Safety.SAFE
+    summary = "pybind11 object API: .cast<T>() member, str(std::string), print, module, import..."
+    needles = (b"::", b"add_object", b".cast<")
+    opt_in = True
+    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        view = port_view(ctx.model, ctx.content)
+        qualifier = _new_qualifier(view)
+        for reference in view.references:
+            yield from self._reference(ctx, reference, qualifier)
+        for field in descendants(view.root, {"field_identifier"}):
+            yield from self._member(ctx, view, field, qualifier)
+        yield from self._string_conversions(ctx, view)
+
+    def _reference(self, ctx: Context, reference: Reference, qualifier: str) -> Iterator[Finding]:
+        head, parts = reference.head, reference.parts
+        if head in RENAMED and node_text(parts[0]) == head:
+            new = RENAMED[head]
+            yield self.finding(parts[0], f"`{head}` is `{new}` in nanobind", self.fix(f"Use `{new}`", node_edit(parts[0], new)))
+        if head in ("module", "module_") and len(parts) == 2 and node_text(parts[1]) == "import":
+            yield self.finding(parts[1], "`module_::import` is `module_::import_` in nanobind",
+                               self.fix("Use `import_`", node_edit(parts[1], "import_")))
+        elif head == "ssize_t" and reference.pybind11:
+            yield self.finding(reference.node, "`ssize_t` is CPython's `Py_ssize_t` in nanobind",
+                               self.fix("Use `Py_ssize_t`", node_edit(reference.node, "Py_ssize_t")))
+        elif head in ("str", "bytes"):
+            yield from self._from_string(ctx, reference)
+            yield from self._from_literal(reference, qualifier)
+        elif head == "print":
+            yield from self._print(reference, qualifier)
+        elif head == "len":
+            yield from self._len(reference, qualifier)
+        elif head == "capsule":
+            yield from self._capsule(reference)
+        elif head == "tuple":
+            yield from self._sized_tuple(reference)
+        elif head == "detail" and not _in_caster(reference.node):
+            yield self.finding(reference.node, f"`{reference.path}`: pybind11 internals differ in nanobind or are absent")
+        elif head in MANUAL:
+            yield self.finding(reference.node, f"`{reference.path}`: {MANUAL[head]}")
+
+    def _from_string(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        """`py::str(s)` / `py::bytes(s)` for a `std::string s` (nanobind has no such constructor)."""
+        arguments = constructor_arguments(reference) or []
+        if len(arguments) != 1 or not _is_std_string(ctx, arguments[0]):
+            return
+        value = node_text(arguments[0])
+        data = "c_str" if reference.head == "str" else "data"
+        yield self.finding(
+            arguments[0], f"nanobind's `{reference.head}` has no `std::string` constructor",
+            self.fix(f"Pass `.{data}()` and `.size()`", node_edit(arguments[0], f"{value}.{data}(), {value}.size()")),
+        )
+
+    def _from_literal(self, reference: Reference, qualifier: str) -> Iterator[Finding]:
+        """`py::str f() { return "x"; }`, `py::str s = "x";`: pybind11 converts a string literal
+        implicitly, nanobind's constructor is explicit."""
+        holder = reference.node.parent
+        if holder is None or holder.child_by_field_name("type") != reference.node or len(reference.parts) != 1:
+            return
+        literals = []
+        if holder.type == "function_definition" and holder.child_by_field_name("body") is not None:
+            literals = [r.named_children[0] for r in descendants(holder.child_by_field_name("body"), {"return_statement"})
+                        if r.named_children and r.named_children[0].type in ("string_literal", "concatenated_string")
+                        and _function_of(r) == holder]
+        elif holder.type == "declaration":
+            literals = [d.child_by_field_name("value") for d in holder.children_by_field_name("declarator")
+                        if d.type == "init_declarator" and d.child_by_field_name("value") is not None
+                        and d.child_by_field_name("value").type in ("string_literal", "concatenated_string")]
+        for literal in literals:
+            yield self.finding(literal, f"nanobind's `{reference.head}` is not made implicitly from a string literal",
+                               self.fix(f"Construct the `{reference.head}`",
+                                        node_edit(literal, f"{qualifier}::{reference.head}({node_text(literal)})")))
+
+    def _print(self, reference: Reference, qualifier: str) -> Iterator[Finding]:
+        call = call_of(reference.node)
+        arguments = arguments_of(call) if call is not None else []
+        if len(arguments) <= 1:
+            return
+        if any(a.type == "assignment_expression" or "_a" in node_text(a).split("=")[0][-3:] for a in arguments):
+            yield self.finding(reference.node, "nanobind's `print` takes one value (and `end`, `file`): format the "
+                               f"text first, `{qualifier}::print({qualifier}::str(\"{{}} {{}}\").format(a, b))`")
+            return
+        values = ", ".join(node_text(a) for a in arguments)
+        formatted = f'{qualifier}::str("{" ".join("{}" for _ in arguments)}").format({values})'
+        yield self.finding(reference.node, "nanobind's `print` takes one value",
+                           self.fix("Format the values into one string",
+                                    node_edit(call.child_by_field_name("arguments"), f"({formatted})")))
+
+    def _len(self, reference: Reference, qualifier: str) -> Iterator[Finding]:
+        """`len(o.attr("x"))`: nanobind's `len` overloads make an accessor argument ambiguous."""
+        call = call_of(reference.node)
+        arguments = arguments_of(call) if call is not None else []
+        if len(arguments) == 1 and _is_accessor(arguments[0]):
+            yield self.finding(arguments[0], "nanobind's `len` is ambiguous for an attribute or item accessor",
+                               self.fix("Make it an object", node_edit(arguments[0], f"{qualifier}::object({node_text(arguments[0])})")))
+
+    def _capsule(self, reference: Reference) -> Iterator[Finding]:
+        for argument in constructor_arguments(reference) or []:
+            if argument.type != "lambda_expression":
+                continue
+            declarator = argument.child_by_field_name("declarator")
+            if declarator is None or "noexcept" in node_text(declarator):
+                continue
+            parameters = declarator.child_by_field_name("parameters")
+            if parameters is not None:
+                yield self.finding(argument, "nanobind's capsule destructor must be `noexcept`",
+                                   self.fix("Add `noexcept`", Edit(parameters.end_byte, parameters.end_byte, " noexcept")))
+
+    def _sized_tuple(self, reference: Reference) -> Iterator[Finding]:
+        arguments = constructor_arguments(reference)
+        if call_of(reference.node) is None and arguments is not None and len(arguments) == 1:
+            yield self.finding(reference.node, "nanobind tuples are immutable: build the values first and make the "
+                               "tuple with `nb::make_tuple(...)` (or a `nb::list`, then `nb::tuple(list)`)")
+
+    def _member(self, ctx: Context, view: PortView, field, qualifier: str) -> Iterator[Finding]:
+        expression = field.parent
+        if expression is None:
+            return
+        if expression.type == "template_method" and node_text(field) == "cast":
+            access = expression.parent
+            call = call_of(access) if access is not None and access.type == "field_expression" else None
+            arguments = expression.child_by_field_name("arguments")
+            receiver = access.child_by_field_name("argument") if call is not None else None
+            if receiver is None or arguments_of(call) or not _is_wrapper(ctx, view, receiver):
+                return
+            operator = next((c for c in access.children if c.type in (".", "->")), None)
+            target = node_text(receiver) if operator is None or node_text(operator) == "." else f"*{node_text(receiver)}"
+            yield self.finding(field, "nanobind has no `.cast<T>()` member: `cast<T>(o)` is a free function",
+                               self.fix("Use the free function",
+                                        node_edit(call, f"{qualifier}::cast{node_text(arguments)}({target})")))
+        elif expression.type == "field_expression" and node_text(field) == "add_object":
+            call = call_of(expression)
+            arguments = arguments_of(call) if call is not None else []
+            if len(arguments) == 2 and call.parent is not None and call.parent.type == "expression_statement":
+                module = node_text(expression.child_by_field_name("argument"))
+                yield self.finding(field, "nanobind's module has no `add_object`",
+                                   self.fix("Set the attribute", node_edit(call, f"{module}.attr({node_text(arguments[0])}) = "
+                                                                                 f"{node_text(arguments[1])}")))
+
+    def _string_conversions(self, ctx: Context, view: PortView) -> Iterator[Finding]:
+        """`std::string(py::str(o))` and `std::string s = py::str(o);`: nanobind's `str` has no
+        conversion to `std::string`; `.c_str()` gives the text."""
+        for reference in view.references:
+            if reference.head != "str" or len(reference.parts) != 1:
+                continue
+            call = call_of(reference.node)
+            if call is None or not arguments_of(call):
+                continue
+            parent = call.parent
+            outer = parent.parent if parent is not None else None
+            converted = (
+                parent is not None and parent.type == "argument_list" and len(parent.named_children) == 1
+                and outer is not None and outer.type == "call_expression"
+                and squash(node_text(outer.child_by_field_name("function"))) in ("std::string", "string")
+            ) or (
+                parent is not None and parent.type == "init_declarator" and outer is not None
+                and outer.type == "declaration" and squash(node_text(outer.child_by_field_name("type"))) in ("std::string", "string")
+            )
+            if converted:
+                yield self.finding(call, "nanobind's `str` does not convert to `std::string`",
+                                   self.fix("Take `.c_str()`", Edit(call.end_byte, call.end_byte, ".c_str()")))
+
+
+def _new_qualifier(view: PortView) -> str:
+    """How ported code in this file names nanobind: `nb`, or `nanobind` where the file spelled
+    pybind11 out."""
+    names = [node_text(r.scope) for r in view.references]
+    if names and all(n in ("pybind11", "nanobind") for n in names):
+        return "nanobind"
+    return "nb"
+
+
+def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
+    """Is this expression visibly a Python object?"""
+    if node.type == "parenthesized_expression" and node.named_children:
+        return _is_wrapper(ctx, view, node.named_children[0])
+    if node.type == "call_expression":
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "field_expression":
+            field = function.child_by_field_name("field")
+            return field is not None and node_text(field) in ("attr", "get_type", "begin")
+        return function is not None and any(r.node == function or r.node.parent == function for r in view.references)
+    if node.type == "field_expression":  # `p.second` of a `std::pair<py::handle, py::handle>`
+        base, field = node.child_by_field_name("argument"), node.child_by_field_name("field")
+        declared = ctx.model.declared_type(node_text(base), base) if base is not None and base.type == "identifier" else None
+        wrappers = [f"{q}::{w}" for q in (*view.qualifiers, *view.nanobind) for w in ("handle", "object")]
+        return (declared is not None and field is not None and node_text(field) in ("first", "second")
+                and squash(declared).startswith(("std::pair<", "conststd::pair<")) and any(w in declared for w in wrappers))
+    if node.type == "subscript_expression":
+        inner = node.child_by_field_name("argument")
+        return inner is not None and _is_wrapper(ctx, view, inner)
+    if node.type in ("identifier", "pointer_expression"):
+        name = node if node.type == "identifier" else node.child_by_field_name("argument")
+        declared = ctx.model.declared_type(node_text(name), node) if name is not None else None
+        if declared is None:
+            declared = _range_element(ctx, view, node)
+        if declared is None:
+            return False
+        bare = squash(declared).replace("const", "").rstrip("&*")
+        head, _, rest = bare.partition("::")
+        return (head in view.qualifiers or head in view.nanobind) and rest.split("<")[0] in WRAPPERS
+    return False
+
+
+def _function_of(node):
+    node = node.parent
+    while node is not None and node.type not in ("function_definition", "lambda_expression"):
+        node = node.parent
+    return node
+
+
+def _is_accessor(node) -> bool:
+    """`o.attr("x")` or `o[i]`: a lazy accessor, not an object."""
+    if node.type == "subscript_expression":
+        return True
+    function = node.child_by_field_name("function") if node.type == "call_expression" else None
+    field = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
+    return field is not None and node_text(field) == "attr"
+
+
+def _range_element(ctx: Context, view: PortView, node) -> str | None:
+    """`for (auto item : list)` over a wrapper: the items are handles."""
+    name = node_text(node)
+    loop = node.parent
+    while loop is not None and loop.type != "for_range_loop":
+        loop = loop.parent
+    if loop is None:
+        return None
+    declarator, right = loop.child_by_field_name("declarator"), loop.child_by_field_name("right")
+    if declarator is None or right is None or node_text(declarator).lstrip("&* ") != name:
+        return None
+    return "nb::handle" if _is_wrapper(ctx, view, right) else None
+
+
+def _is_std_string(ctx: Context, node) -> bool:
+    if node.type != "identifier":
+        return False
+    declared = ctx.model.declared_type(node_text(node), node)
+    return declared is not None and squash(declared).replace("const", "").rstrip("&") in ("std::string", "string")
+
+
+def _in_caster(node) -> bool:
+    """Inside a `type_caster` specialisation or `namespace pybind11 { ... }` (NB507's)."""
+    node = node.parent
+    while node is not None:
+        if node.type == "namespace_definition":
+            name = node.child_by_field_name("name")
+            if name is not None and node_text(name).split("::")[0] in ("pybind11", "nanobind"):
+                return True
+        node = node.parent
+    return False
