@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 from nbfix.core.phases import phase
 from nbfix.core.source import Source
@@ -119,3 +120,27 @@ def _unlink(temporary: str | None) -> None:
         os.unlink(temporary)
     except OSError:
         pass
+
+
+@phase("write")
+def write_new(path: Path, content: bytes) -> None:
+    """Create a file that must not exist yet (a generated build file): the bytes go to a
+    temporary file beside it, which is then linked into place, so the file appears whole or not
+    at all and an existing file is never overwritten."""
+    try:
+        handle, temporary = mkstemp(path.parent, f".{path.name}.", ".nbfix")
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot create a file there ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(out.fileno(), 0o666 & ~umask)
+        os.link(temporary, path)
+    except FileExistsError:
+        raise WriteError(f"{path}: exists already; not written") from None
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        _unlink(temporary)
