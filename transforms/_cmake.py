@@ -34,7 +34,8 @@ class Command(NamedTuple):
         return [a.text.strip('"') for a in self.arguments]
 
 
-_PYBIND11_VARIABLE = re.compile(r"\b(?:PYBIND11|pybind11)_[A-Za-z0-9_]+")
+# `set(PYBIND11_FINDPYTHON ON)`, `${pybind11_INCLUDE_DIRS}`: a setting or a result of pybind11's.
+_PYBIND11_VARIABLE = re.compile(r"(?:^|\$\{)((?:PYBIND11|pybind11)_[A-Za-z0-9_]+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BRACKET_OPEN = re.compile(r"\[(=*)\[")
 

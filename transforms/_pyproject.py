@@ -50,7 +50,8 @@ def port_pyproject(text: str, version: int, needs_nanobind: bool, project: dict[
     if project is not None and "project" not in document:
         text = _with_project_table(tomlkit.dumps(document), project)
         document = tomlkit.parse(text)
-    notes += _raise_requires_python(document, version)
+    if project is not None or "pybind11" in names or needs_nanobind:
+        notes += _raise_requires_python(document, version)
     return PyprojectPort(tomlkit.dumps(document), notes)
 
 
@@ -66,20 +67,27 @@ def _switch_to_scikit_build(system: Any, requires: Any, version: int) -> None:
 
 
 def _with_project_table(text: str, project: dict[str, Any]) -> str:
-    """The `[project]` table inserted right after `[build-system]` (its usual place)."""
+    """The `[project]` table inserted right after `[build-system]`'s last value (its usual
+    place), before any comment that introduces the next table."""
     import tomlkit
 
     table = tomlkit.table()
     for key, value in project.items():
         table[key] = _inline_people(value) if key in ("authors", "maintainers") else value
-    rendered = tomlkit.dumps({"project": table})
     newline = "\r\n" if "\r\n" in text else "\n"
-    rendered = rendered.replace("\n", newline)
+    rendered = tomlkit.dumps({"project": table}).replace("\n", newline)
     header = re.search(r"^\[build-system\][^\n]*\n", text, re.M)
     following = re.compile(r"^\[", re.M).search(text, header.end()) if header else None
-    if following is None:
+    if header is None or following is None:
         return text.rstrip("\r\n") + newline + newline + rendered
-    return text[:following.start()] + rendered + newline + text[following.start():]
+    values = [m for m in re.finditer(r"^[^#\s\r\n].*$", text[:following.start()], re.M) if m.start() >= header.end()]
+    at = _after_line(text, values[-1].end()) if values else header.end()
+    return text[:at] + newline + rendered + text[at:]
+
+
+def _after_line(text: str, at: int) -> int:
+    newline = text.find("\n", at)
+    return len(text) if newline < 0 else newline + 1
 
 
 def _inline_people(people: list[dict[str, str]]) -> Any:
