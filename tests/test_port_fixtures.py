@@ -16,6 +16,7 @@ from conftest import FIXTURES
 
 from nbfix.port.build import port_build_files
 from nbfix.port.files import porting_rules, write_ported
+from nbfix.port.python import port_python_files, python_api_of
 from nbfix.rules.registry import rule_by_selector
 
 if sys.version_info >= (3, 11):
@@ -24,7 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 EXPECT = re.compile(r"#.*?\bexpect:\s*((?:NB\d{3}[, ]*)+)")
-PORT_CASES = sorted(p for code in ("NB508",) for p in (FIXTURES / code).iterdir() if p.is_dir())
+PORT_CASES = sorted(p for code in ("NB508", "NB509") for p in (FIXTURES / code).iterdir() if p.is_dir())
 
 
 def expected_name(path: Path) -> str:
@@ -44,8 +45,11 @@ def target_version(case: Path) -> int:
 
 
 def port(case: Path, root: Path):
+    """NB508 ports the folder's build files; NB509 its Python files, with the facts of its C++."""
     rules = rule_by_selector(case.parent.name)
-    return port_build_files(root, target_version(case), rules)
+    if rules[0].files == "build":
+        return port_build_files(root, target_version(case), rules)
+    return port_python_files([root], python_api_of([root]), target_version(case), rules)
 
 
 def marked(content: bytes) -> list[tuple[int, str]]:
@@ -59,8 +63,8 @@ def marked(content: bytes) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("case", PORT_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_port_output(case: Path, tmp_path: Path):
     root = project_copy(case, tmp_path)
-    produced = {p.path.relative_to(root).as_posix(): p for p in port(case, root) if p.changed}
-    expected = {p.name.replace(".expected", ""): p for p in case.iterdir() if ".expected" in p.name}
+    produced = {p.path.relative_to(root.resolve()).as_posix(): p for p in port(case, root) if p.changed}
+    expected = {p.relative_to(case).as_posix().replace(".expected", ""): p for p in case.rglob("*.expected*")}
     assert sorted(produced) == sorted(expected)
     for name, file in produced.items():
         assert file.old == ((case / name).read_bytes() if (case / name).exists() else None)
@@ -74,9 +78,12 @@ def test_port_findings(case: Path, tmp_path: Path):
     reported = []
     for file in port(case, root):
         content = file.old if file.old is not None else file.new
-        name = file.path.relative_to(root).as_posix()
+        name = file.path.relative_to(root.resolve()).as_posix()
         reported += [(name, content[:f.start].count(b"\n") + 1, f.code) for f in file.findings]
-    expected = [(p.name, line, code) for p in sorted(root.iterdir()) if p.is_file() for line, code in marked(p.read_bytes())]
+    expected = [
+        (p.relative_to(root).as_posix(), line, code)
+        for p in sorted(root.rglob("*")) if p.is_file() for line, code in marked(p.read_bytes())
+    ]
     assert sorted(reported) == sorted(expected)
 
 

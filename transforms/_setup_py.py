@@ -7,14 +7,13 @@ resolved from literals and module-level constants (`__version__ = "1.0"`). Whate
 
 from __future__ import annotations
 
-import re
 from typing import Any, NamedTuple
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from nbfix_transforms._port_text import Change, Note
+from nbfix_transforms._port_text import Change, Lines, Note
 from nbfix_transforms._pyproject import raised_python_requirement
 
 
@@ -70,7 +69,7 @@ class _Reader(cst.CSTVisitor):
         super().__init__()
         self.text = text
         self.python_minimum = python_minimum
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.lines = Lines(text)
         self.constants: dict[str, cst.BaseExpression | None] = {}  # None: assigned more than once
         self.setup: cst.Call | None = None
         self.uses_pybind11 = False
@@ -137,9 +136,7 @@ class _Reader(cst.CSTVisitor):
 
     def span(self, node: cst.CSTNode) -> tuple[int, int]:
         position = self.get_metadata(PositionProvider, node)
-        start = self.line_starts[position.start.line - 1] + position.start.column
-        end = self.line_starts[position.end.line - 1] + position.end.column
-        return start, end
+        return self.lines.offset(position.start.line, position.start.column), self.lines.offset(position.end.line, position.end.column)
 
     def value(self, node: cst.BaseExpression, seen: frozenset[str] = frozenset()) -> Any:
         """The Python value of a literal expression (through module-level constants), else Unknown."""

@@ -4,35 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
 
-from nbfix.core.source import UTF8_BOM
 from nbfix.rules import Finding, PortContext, PortedFile, PortRule, Priority, Safety
 from nbfix_transforms._cmake import PYTHON_MINIMUM, generated_cmake, port_cmake
-from nbfix_transforms._port_text import Note, applied, byte_offset
+from nbfix_transforms._port_text import Note, Text, applied, byte_offset
 from nbfix_transforms._pyproject import port_pyproject
 from nbfix_transforms._setup_py import SetupPy, read_setup_py
 
 # Folders that hold no build file of the project's own: a vendored pybind11, builds, environments.
 _SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "_skbuild", "pybind11", "__pycache__"}
-
-
-class Text(NamedTuple):
-    """A file's text, with the BOM it had (kept when written back)."""
-
-    text: str
-    bom: bytes
-
-    @classmethod
-    def read(cls, path: Path) -> "Text | None":
-        if not path.is_file():
-            return None
-        raw = path.read_bytes()
-        bom = UTF8_BOM if raw.startswith(UTF8_BOM) else b""
-        return cls(raw[len(bom):].decode("utf-8"), bom)
-
-    def encoded(self, text: str) -> bytes:
-        return self.bom + text.encode("utf-8")
 
 
 class BuildFiles(PortRule):
