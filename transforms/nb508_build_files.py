@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from nbfix.rules import Finding, PortContext, PortedFile, PortRule, Priority, Safety
-from nbfix_transforms._cmake import PYTHON_MINIMUM, generated_cmake, port_cmake
-from nbfix_transforms._port_text import Note, Text, applied, byte_offset
-from nbfix_transforms._pyproject import port_pyproject
-from nbfix_transforms._setup_py import SetupPy, read_setup_py
+
+if TYPE_CHECKING:
+    from nbfix_transforms._port_text import Note, Text
+    from nbfix_transforms._setup_py import SetupPy
 
 # Folders that hold no build file of the project's own: a vendored pybind11, builds, environments.
 _SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "_skbuild", "pybind11", "__pycache__"}
@@ -66,6 +68,11 @@ class BuildFiles(PortRule):
     files = "build"
 
     def port(self, ctx: PortContext) -> list[PortedFile]:
+        # The helpers (libcst, tomlkit) load only when a port runs, never for `check`.
+        from nbfix_transforms._cmake import PYTHON_MINIMUM
+        from nbfix_transforms._port_text import Text
+        from nbfix_transforms._setup_py import read_setup_py
+
         root = ctx.root
         cmake = [self._cmake_file(path, ctx.target_version) for path in cmake_files(root)]
         cmake_ported = any(p.changed for p in cmake)
@@ -85,6 +92,9 @@ class BuildFiles(PortRule):
         return [p for p in ported if p.changed or p.findings]
 
     def _cmake_file(self, path: Path, version: int) -> PortedFile:
+        from nbfix_transforms._cmake import port_cmake
+        from nbfix_transforms._port_text import Text, applied
+
         text = Text.read(path)
         assert text is not None
         port = port_cmake(text.text, version)
@@ -92,6 +102,8 @@ class BuildFiles(PortRule):
                           self._findings(text.text, port.notes))
 
     def _setup_file(self, path: Path, text: Text, setup: SetupPy, switched: bool) -> PortedFile:
+        from nbfix_transforms._port_text import Note, applied
+
         notes = setup.notes
         if setup.project is not None and not switched:
             notes = [Note(0, 0, "setup.py builds Pybind11Extensions but a CMakeLists.txt exists already: "
@@ -101,6 +113,8 @@ class BuildFiles(PortRule):
                           self._findings(text.text, notes))
 
     def _generated_cmake(self, path: Path, setup: SetupPy, version: int) -> PortedFile:
+        from nbfix_transforms._cmake import generated_cmake
+
         project = setup.project or {}
         version_define = next(
             (name for e in setup.extensions for name, value in e.define_macros if value is not None and value == project.get("version")),
@@ -109,6 +123,9 @@ class BuildFiles(PortRule):
         return PortedFile(path, None, generated_cmake(setup.extensions, version, version_define).encode("utf-8"), ())
 
     def _pyproject(self, path: Path, version: int, needs_nanobind: bool, project: dict | None) -> PortedFile | None:
+        from nbfix_transforms._port_text import Note, Text
+        from nbfix_transforms._pyproject import port_pyproject
+
         text = Text.read(path)
         if text is None and not project:
             return None
@@ -118,6 +135,8 @@ class BuildFiles(PortRule):
         return PortedFile(path, text.encoded(text.text) if text else None, new, findings)
 
     def _findings(self, text: str, notes: list[Note]) -> tuple[Finding, ...]:
+        from nbfix_transforms._port_text import byte_offset
+
         return tuple(self.at(byte_offset(text, n.start), byte_offset(text, n.end), n.message) for n in notes)
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from nbfix.rules import PortContext, PortedFile, PortRule, Priority, Safety
-from nbfix_transforms._port_text import Note, Text, byte_offset
-from nbfix_transforms._python_calls import port_python, reexports
+
+if TYPE_CHECKING:
+    from nbfix_transforms._port_text import Text
+    from nbfix_transforms._python_calls import Exports
 
 
 class PythonSide(PortRule):
@@ -53,6 +58,10 @@ class PythonSide(PortRule):
     def port(self, ctx: PortContext) -> list[PortedFile]:
         if ctx.api is None or not ctx.api.modules:
             return []
+        # The helpers (libcst) load only when a port runs, never for `check`.
+        from nbfix_transforms._port_text import Text
+        from nbfix_transforms._python_calls import reexports
+
         texts = {path: Text.read(path) for path in ctx.python_paths}
         inits = [(p.parent.name, t.text) for p, t in texts.items() if p.name == "__init__.py" and t is not None]
         exports = reexports(inits, ctx.api)
@@ -65,8 +74,11 @@ class PythonSide(PortRule):
                 ported.append(result)
         return ported
 
-    def _port_file(self, path, text: Text, ctx: PortContext, exports) -> PortedFile:
+    def _port_file(self, path: Path, text: Text, ctx: PortContext, exports: Exports) -> PortedFile:
         import libcst as cst
+
+        from nbfix_transforms._port_text import Note, byte_offset
+        from nbfix_transforms._python_calls import port_python
 
         try:
             new, notes = port_python(text.text, ctx.api, exports)

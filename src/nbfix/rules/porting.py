@@ -6,16 +6,14 @@ span files (a `setup.py` becomes a `CMakeLists.txt` and a `[project]` table). Po
 `opt_in` and never run by `check` or `apply`.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from nbfix.core.findings import Finding
 from nbfix.rules.rule import Rule
 
-if TYPE_CHECKING:
-    from nbfix.model.python_api import PythonApi
+# No `from __future__ import annotations` here: every `check` imports this module (the porting
+# rules subclass PortRule), and string annotations of a NamedTuple each cost a compile().
 
 
 class PortedFile(NamedTuple):
@@ -38,7 +36,7 @@ class PortContext(NamedTuple):
     root: Path
     target_version: int  # nanobind major version the port targets: 2 or 3
     python_paths: tuple[Path, ...] = ()  # Python files and folders to rewrite (tests, package code)
-    api: PythonApi | None = None  # what the bindings expose to Python, from the C++ files
+    api: Any = None  # the bindings' `nbfix.model.python_api.PythonApi`, from the C++ files
 
 
 class PortRule(Rule):
@@ -47,7 +45,7 @@ class PortRule(Rule):
     files: ClassVar[str]  # what the rule reads: "build" or "python"
     opt_in = True
 
-    def port(self, ctx: PortContext) -> list[PortedFile]:
+    def port(self, ctx: "PortContext") -> "list[PortedFile]":
         raise NotImplementedError
 
     def at(self, start: int, end: int, message: str) -> Finding:
