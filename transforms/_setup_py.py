@@ -41,6 +41,7 @@ class SetupPy(NamedTuple):
     extensions: list[Extension]
     changes: list[Change]
     notes: list[Note]
+    call: int = 0  # where the `setup(` call starts
 
 
 _EXTENSION_CLASSES = ("Pybind11Extension", "Extension")
@@ -198,9 +199,7 @@ class _Reader(cst.CSTVisitor):
             value = self.known(keyword, arg.value)
             if value is not None:
                 self.carry_over(project, keyword, value, arg)
-        self.note(self.setup, "the build now runs through scikit-build-core and the generated CMakeLists.txt: "
-                              "setup.py is no longer read by `pip install`; delete it")
-        return SetupPy(project, extensions, [], self.notes)  # setup.py itself is left to delete
+        return SetupPy(project, extensions, [], self.notes, self.span(self.setup)[0])
 
     def _check_cmdclass(self, keyword: str, node: cst.BaseExpression) -> None:
         if keyword != "cmdclass" or not isinstance(node, cst.Dict):
@@ -257,7 +256,7 @@ class _Reader(cst.CSTVisitor):
     def extension(self, call: cst.Call) -> Extension | None:
         fields: dict[str, Any] = {}
         for position, arg in enumerate(call.args):
-            key = arg.keyword.value if arg.keyword is not None else ("name", "sources")[min(position, 1)]
+            key = arg.keyword.value if arg.keyword is not None else _POSITIONAL[position] if position < 2 else "*"
             if key == "include_dirs":
                 arg_value = self._without_pybind11_includes(arg.value)
                 fields[key] = self.known(key, arg_value) if arg_value is not None else []
@@ -285,4 +284,5 @@ class _Reader(cst.CSTVisitor):
         return node.with_changes(elements=kept) if kept else None
 
 
+_POSITIONAL = ("name", "sources")  # Pybind11Extension(name, sources, ...)
 _EXTENSION_FIELDS = ("name", "sources", "define_macros", "extra_compile_args", "extra_link_args", "libraries", "cxx_std", "language")

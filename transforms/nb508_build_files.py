@@ -71,16 +71,16 @@ class BuildFiles(PortRule):
         # The helpers (libcst, tomlkit) load only when a port runs, never for `check`.
         from nbfix_transforms._cmake import PYTHON_MINIMUM
         from nbfix_transforms._port_text import Text
-        from nbfix_transforms._setup_py import read_setup_py
 
         root = ctx.root
         cmake = [self._cmake_file(path, ctx.target_version) for path in cmake_files(root)]
         cmake_ported = any(p.changed for p in cmake)
         ported: list[PortedFile] = []
         setup_text = Text.read(root / "setup.py")
-        setup = read_setup_py(setup_text.text, PYTHON_MINIMUM[ctx.target_version]) if setup_text else None
-        switched = setup is not None and setup.project is not None and not (root / "CMakeLists.txt").exists()
-        if setup_text is not None and setup is not None and (setup.project is not None or cmake_ported):
+        setup = self._read_setup(setup_text, PYTHON_MINIMUM[ctx.target_version]) if setup_text else None
+        switched = setup is not None and setup.project is not None and bool(setup.extensions)
+        switched = switched and not (root / "CMakeLists.txt").exists()
+        if setup_text is not None and setup is not None and (setup.project is not None or setup.notes or cmake_ported):
             ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched))
         if switched:
             ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version))
@@ -90,6 +90,18 @@ class BuildFiles(PortRule):
         if pyproject is not None:
             ported.append(pyproject)
         return [p for p in ported if p.changed or p.findings]
+
+    @staticmethod
+    def _read_setup(text: Text, python_minimum: str) -> SetupPy:
+        import libcst as cst
+
+        from nbfix_transforms._port_text import Note
+        from nbfix_transforms._setup_py import SetupPy, read_setup_py
+
+        try:
+            return read_setup_py(text.text, python_minimum)
+        except cst.ParserSyntaxError as exc:
+            return SetupPy(None, [], [], [Note(0, 0, f"setup.py not parsed as Python ({exc.message}); port it by hand")])
 
     def _cmake_file(self, path: Path, version: int) -> PortedFile:
         from nbfix_transforms._cmake import port_cmake
@@ -105,10 +117,17 @@ class BuildFiles(PortRule):
         from nbfix_transforms._port_text import Note, applied
 
         notes = setup.notes
-        if setup.project is not None and not switched:
-            notes = [Note(0, 0, "setup.py builds Pybind11Extensions but a CMakeLists.txt exists already: "
-                                "add nanobind_add_module() targets for them to it and switch pyproject.toml to "
-                                "scikit-build-core by hand")]
+        if switched:
+            notes = notes + [Note(setup.call, setup.call, (
+                "the build now runs through scikit-build-core and the generated CMakeLists.txt: setup.py is no "
+                "longer read by `pip install`; delete it"))]
+        elif setup.project is not None and setup.extensions:
+            notes = [Note(setup.call, setup.call, (
+                "setup.py builds Pybind11Extensions but a CMakeLists.txt exists already: add nanobind_add_module() "
+                "targets for them to it and switch pyproject.toml to scikit-build-core by hand"))]
+        elif setup.project is not None:  # the notes say what could not be read
+            notes = notes + [Note(setup.call, setup.call, (
+                "setup.py uses pybind11 but no Pybind11Extension could be read: port its build by hand"))]
         return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, setup.changes)),
                           self._findings(text.text, notes))
 
