@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nbfix.port.build import port_build_files
 from nbfix.port.files import write_ported
+from nbfix.port.python import port_python_files, python_api_of
 
 _CPP_SWAPS = (
     (r"#include <pybind11/pybind11\.h>", "#include <nanobind/nanobind.h>"),
@@ -28,7 +29,10 @@ def copy_project(source: Path, target: Path) -> Path:
 
 
 def port_project(root: Path, target_version: int = 3) -> list:
+    """Build files and Python code through nbfix (the Python facts read from the pybind11 C++,
+    before the swaps), then the C++ swaps."""
     ported = port_build_files(root, target_version)
+    ported += port_python_files([root], python_api_of([root]), target_version)
     write_ported(ported)
     for path in root.rglob("*.cpp"):
         text = path.read_text()

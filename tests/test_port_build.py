@@ -53,13 +53,18 @@ TINY = {
 
         namespace py = pybind11;
 
+        enum class Color { Red = 1, Green = 2 };
+
         PYBIND11_MODULE(_ext, m) {
             m.def("scale", &scale);
+            m.def("pick", [](bool bright, int level) { return bright ? level : -level; },
+                  py::arg("bright"), py::arg("level"));
+            py::enum_<Color>(m, "Color").value("Red", Color::Red).value("Green", Color::Green);
             m.attr("__version__") = MACRO_STRINGIFY(VERSION_INFO);
         }
     ''',
     "tiny/__init__.py": '''
-        from ._ext import __version__, scale
+        from ._ext import Color, __version__, pick, scale
     ''',
     "tests/test_tiny.py": '''
         import tiny
@@ -71,6 +76,12 @@ TINY = {
 
         def test_include_dirs_and_define_macros_reach_the_compiler():
             assert tiny.scale(2) == 6
+
+
+        def test_what_pybind11_accepted_and_nanobind_rejects():
+            assert tiny.pick(1, level=3) == 3
+            assert tiny.pick(bright=0, level=3) == -3
+            assert int(tiny.Color.Green) == 2
     ''',
 }
 
@@ -81,7 +92,7 @@ def test_a_ported_setup_py_project_builds_and_passes_its_tests(tmp_path: Path):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(text).lstrip())
     ported = {p.path.name for p in port_project(root) if p.changed}
-    assert ported == {"CMakeLists.txt", "pyproject.toml"}
+    assert ported == {"CMakeLists.txt", "pyproject.toml", "test_tiny.py"}
     installed = pip_install(root, tmp_path / "site")
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     tested = run_tests(root, tmp_path / "site", "tests")
