@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 from nbfix.core.phases import phase
 from nbfix.core.source import Source
@@ -123,12 +122,15 @@ def _unlink(temporary: str | None) -> None:
 
 
 @phase("write")
-def write_new(path: Path, content: bytes) -> None:
+def write_new(path: str | os.PathLike[str], content: bytes) -> None:
     """Create a file that must not exist yet (a generated build file): the bytes go to a
     temporary file beside it, which is then linked into place, so the file appears whole or not
     at all and an existing file is never overwritten."""
+    import tempfile
+
+    folder, name = os.path.split(os.fspath(path))
     try:
-        handle, temporary = mkstemp(path.parent, f".{path.name}.", ".nbfix")
+        handle, temporary = tempfile.mkstemp(".nbfix", f".{name}.", folder or ".")
     except OSError as exc:
         raise WriteError(f"{path}: cannot create a file there ({exc.strerror or exc})") from None
     try:
