@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 from nbfix_transforms._port_text import Change, Note
 
-# nanobind's own minimum: `nanobind-config.cmake` refuses older Pythons (nb 2.x: 3.8, 3.x: 3.10).
+# nanobind's own Python minimum, read from its releases: 2.9.2's `nb_python.h` refuses anything
+# before 3.8, 3.1.0's `nanobind-config.cmake` anything before 3.10.
 PYTHON_MINIMUM = {2: "3.8", 3: "3.10"}
 # nanobind needs CMake 3.15 (FindPython's `Development.Module` component).
 CMAKE_MINIMUM = (3, 15)
