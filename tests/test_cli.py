@@ -407,11 +407,11 @@ def test_unknown_config_key_is_one_error_and_nothing_is_processed(run, tmp_path,
 @pytest.mark.parametrize("command", ["check", "diff", "apply"])
 def test_unknown_rule_selector_is_one_error_naming_the_valid_codes(run, tmp_path, command):
     path = write(tmp_path / "a.cpp", sample(1))
-    result = run(command, "--select", "NB999", "a.cpp")
+    result = run(command, "--select", "ZZ999", "a.cpp")
     assert result.code == 2
     errors = [line for line in result.errors if line.startswith("nbfix: error:")]
     assert len(errors) == 1 and len(result.errors) == 1, result.err
-    assert "NB999" in errors[0] and "NB101" in errors[0]
+    assert "ZZ999" in errors[0] and "NB101" in errors[0]
     assert "Traceback" not in result.err
     assert path.read_text() == sample(1)
 
@@ -450,9 +450,9 @@ def test_explain_prints_the_documentation(run, selector):
 
 
 def test_explain_unknown_rule_exits_2(run):
-    result = run("explain", "NB999")
+    result = run("explain", "ZZ999")
     assert result.code == 2
-    _only_error_names(result, "NB999")
+    _only_error_names(result, "ZZ999")
     assert "NB101" in result.errors[0]
     assert result.out == ""
 

@@ -52,7 +52,7 @@ def test_same_results_with_and_without_the_prefilter(where, tmp_path):
 
 
 def test_every_rule_declares_what_it_cannot_fire_without():
-    assert all(rule.needles for rule in all_rules())
+    assert all(rule.needles for rule in all_rules() if rule.files == "cpp")  # porting rules read no C++
     assert {r.code for r in selected_rules(Settings(priority=Priority.LOW))} <= {r.code for r in all_rules()}
 
 

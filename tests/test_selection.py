@@ -41,5 +41,5 @@ def test_select_prefix_name_and_ignore():
 
 
 def test_unknown_selector_names_the_valid_ones():
-    with pytest.raises(ConfigError, match=r"unknown rule selector 'NB999' \(codes: NB101, .*names: reference-lifetime"):
-        codes(select=("NB999",))
+    with pytest.raises(ConfigError, match=r"unknown rule selector 'ZZ999' \(codes: NB101, .*names: reference-lifetime"):
+        codes(select=("ZZ999",))

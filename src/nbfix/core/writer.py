@@ -119,3 +119,30 @@ def _unlink(temporary: str | None) -> None:
         os.unlink(temporary)
     except OSError:
         pass
+
+
+@phase("write")
+def write_new(path: str | os.PathLike[str], content: bytes) -> None:
+    """Create a file that must not exist yet (a generated build file): the bytes go to a
+    temporary file beside it, which is then linked into place, so the file appears whole or not
+    at all and an existing file is never overwritten."""
+    import tempfile
+
+    folder, name = os.path.split(os.fspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(".nbfix", f".{name}.", folder or ".")
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot create a file there ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(out.fileno(), 0o666 & ~umask)
+        os.link(temporary, path)
+    except FileExistsError:
+        raise WriteError(f"{path}: exists already; not written") from None
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        _unlink(temporary)

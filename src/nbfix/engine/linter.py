@@ -124,7 +124,7 @@ class Linter:
         unsafe_fixes: bool = False,
         prefilter: bool = True,  # skip rules whose needles a file lacks (results are the same)
     ) -> None:
-        self.rules = rules
+        self.rules = [rule for rule in rules if rule.files == "cpp"]  # porting rules read other files
         self.rule_options = rule_options
         self.project = project
         self.unsafe_fixes = unsafe_fixes

@@ -1,2 +1,2 @@
-"""`nbfix port`: rewrite a pybind11 project to nanobind, side by side (C++ here; build files and
-Python code plug in as further sides), then lint the result with the other rules."""
+"""`nbfix port`: rewrite a pybind11 project to nanobind, side by side (the C++ sources, the build
+files, the Python code that uses the bindings), then lint the result with the other rules."""

@@ -80,6 +80,9 @@ class Rule:
     options: ClassVar[dict[str, Option]] = {}
     # Rules that only run when selected by exact code or name.
     opt_in: ClassVar[bool] = False
+    # What the rule reads: "cpp" rules check one C++ file; other kinds are porting rules
+    # (`nbfix.rules.porting.PortRule`), which only `nbfix port` runs.
+    files: ClassVar[str] = "cpp"
     # Text the rule cannot fire without: a file containing none of it is not modelled for the
     # rule (empty: always run). Must be a necessary condition; tests compare with and without.
     needles: ClassVar[tuple[bytes, ...]] = ()

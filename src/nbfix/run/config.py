@@ -256,8 +256,9 @@ def _expand(selectors: tuple[str, ...]) -> list[type[Rule]]:
     return rules
 
 
-def selected_rules(settings: Settings) -> list[type[Rule]]:
-    """The rule classes a run uses: priority threshold (default medium), select, ignore."""
+def selected_rules(settings: Settings, files: str = "cpp") -> list[type[Rule]]:
+    """The rule classes a run uses: priority threshold (default medium), select, ignore; only
+    rules reading `files` (`check` and `apply` run the C++ rules, `port` the others too)."""
     if settings.select is not None:
         chosen = _expand(settings.select)
         explicit = {s.upper() for s in settings.select} | {s.lower() for s in settings.select}
@@ -270,7 +271,7 @@ def selected_rules(settings: Settings) -> list[type[Rule]]:
         threshold = settings.priority or Priority.MEDIUM
         chosen = [r for r in all_rules() if r.priority.rank <= threshold.rank and not r.opt_in]
     ignored = set(_expand(settings.ignore))
-    unique = {r.code: r for r in chosen if r not in ignored}
+    unique = {r.code: r for r in chosen if r not in ignored and r.files == files}
     return [unique[code] for code in sorted(unique)]
 
 

@@ -1,0 +1,121 @@
+"""A ported project builds with a real `pip install` and passes its own tests: a tiny generated
+pybind11 project (always), and pybind/cmake_example, scikit_build_example and python_example
+when `NBFIX_REAL_SOURCES` names a folder holding them at the pinned commits."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from port_harness import copy_project, pip_install, port_project, run_tests
+
+TINY = {
+    "setup.py": '''
+        from pybind11.setup_helpers import Pybind11Extension, build_ext
+        from setuptools import setup
+
+        __version__ = "0.2.0"
+
+        setup(
+            name="tiny",
+            version=__version__,
+            description="A tiny pybind11 project",
+            ext_modules=[
+                Pybind11Extension(
+                    "tiny._ext",
+                    ["src/ext.cpp"],
+                    include_dirs=["include"],
+                    define_macros=[("VERSION_INFO", __version__), ("TINY_SCALE", "3")],
+                    cxx_std=17,
+                ),
+            ],
+            cmdclass={"build_ext": build_ext},
+            python_requires=">=3.8",
+        )
+    ''',
+    "pyproject.toml": '''
+        [build-system]
+        requires = ["setuptools>=42", "pybind11>=2.10"]
+        build-backend = "setuptools.build_meta"
+    ''',
+    "include/scale.h": '''
+        inline int scale(int x) { return x * TINY_SCALE; }
+    ''',
+    "src/ext.cpp": '''
+        #include <pybind11/pybind11.h>
+        #include "scale.h"
+
+        #define STRINGIFY(x) #x
+        #define MACRO_STRINGIFY(x) STRINGIFY(x)
+
+        namespace py = pybind11;
+
+        enum class Color { Red = 1, Green = 2 };
+
+        PYBIND11_MODULE(_ext, m) {
+            m.def("scale", &scale);
+            m.def("pick", [](bool bright, int level) { return bright ? level : -level; },
+                  py::arg("bright"), py::arg("level"));
+            py::enum_<Color>(m, "Color").value("Red", Color::Red).value("Green", Color::Green);
+            m.attr("__version__") = MACRO_STRINGIFY(VERSION_INFO);
+        }
+    ''',
+    "tiny/__init__.py": '''
+        from ._ext import Color, __version__, pick, scale
+    ''',
+    "tests/test_tiny.py": '''
+        import tiny
+
+
+        def test_version_comes_from_the_project():
+            assert tiny.__version__ == "0.2.0"
+
+
+        def test_include_dirs_and_define_macros_reach_the_compiler():
+            assert tiny.scale(2) == 6
+
+
+        def test_what_pybind11_accepted_and_nanobind_rejects():
+            assert tiny.pick(1, level=3) == 3
+            assert tiny.pick(bright=0, level=3) == -3
+            assert int(tiny.Color.Green) == 2
+    ''',
+}
+
+
+def test_a_ported_setup_py_project_builds_and_passes_its_tests(tmp_path: Path):
+    root = tmp_path / "tiny"
+    for name, text in TINY.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text).lstrip())
+    ported = {p.path.name for p in port_project(root) if p.changed}
+    assert ported == {"CMakeLists.txt", "pyproject.toml", "test_tiny.py"}
+    installed = pip_install(root, tmp_path / "site")
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    tested = run_tests(root, tmp_path / "site", "tests")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+# pybind's example projects, pinned: (folder, commit, their tests)
+REAL = [
+    ("cmake_example", "7a94877f581a14de4de1a096fb053a55fc2a66bf", "tests"),
+    ("scikit_build_example", "99e679e1614fb9792eeed3d1aeae4166bc180dee", "tests"),
+    ("python_example", "f74b207512dbf9960ed1b4fcce13f8b6826a403d", "tests/test.py"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("project", "commit", "tests"), REAL, ids=[r[0] for r in REAL])
+def test_a_ported_real_project_builds_and_passes_its_tests(project: str, commit: str, tests: str, tmp_path: Path):
+    sources = os.environ.get("NBFIX_REAL_SOURCES")
+    if not sources or not (Path(sources) / project).is_dir():
+        pytest.skip(f"set NBFIX_REAL_SOURCES to a folder holding {project}/ at {commit}")
+    root = copy_project(Path(sources) / project, tmp_path / project)
+    port_project(root)
+    installed = pip_install(root, tmp_path / "site")
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    tested = run_tests(root, tmp_path / "site", tests)
+    assert tested.returncode == 0, tested.stdout + tested.stderr

@@ -1,0 +1,168 @@
+"""NB508 build-files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from nbfix.rules import Finding, PortContext, PortedFile, PortRule, Priority, Safety
+
+if TYPE_CHECKING:
+    from nbfix_transforms._port_text import Note, Text
+    from nbfix_transforms._setup_py import SetupPy
+
+# Folders that hold no build file of the project's own: a vendored pybind11, builds, environments.
+_SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "_skbuild", "pybind11", "__pycache__"}
+
+
+class BuildFiles(PortRule):
+    """
+    ## What it finds
+    The build files of a pybind11 project, for `nbfix port`: `CMakeLists.txt` and `*.cmake`
+    (`find_package(pybind11)`, `add_subdirectory(.../pybind11)`, `pybind11_add_module`,
+    `pybind11::` link targets, `python_add_library` modules linking pybind11), `pyproject.toml`
+    (`[build-system] requires`, `requires-python`) and a `setup.py` building
+    `Pybind11Extension`s.
+
+    ## Why it matters
+    A port of the C++ code does not build until the build finds and uses nanobind: nanobind has
+    no setuptools helper, its CMake entry point is `nanobind_add_module`, it comes from the
+    Python environment (`python -m nanobind --cmake_dir`), and nanobind 3.x refuses Pythons
+    older than 3.10 (2.x: 3.8).
+
+    ## Example
+    ```cmake
+    find_package(pybind11 CONFIG REQUIRED)
+    pybind11_add_module(ext MODULE THIN_LTO src/ext.cpp)
+    ```
+    Use instead:
+    ```cmake
+    find_package(Python 3.10 COMPONENTS Interpreter Development.Module REQUIRED)
+    execute_process(COMMAND "${Python_EXECUTABLE}" -m nanobind --cmake_dir
+                    OUTPUT_STRIP_TRAILING_WHITESPACE OUTPUT_VARIABLE nanobind_ROOT)
+    find_package(nanobind CONFIG REQUIRED)
+    nanobind_add_module(ext LTO src/ext.cpp)
+    ```
+    and `"nanobind>=3.0"` in place of `"pybind11"` in `[build-system] requires`. A `setup.py`
+    with `Pybind11Extension`s becomes a generated `CMakeLists.txt` (sources, include folders,
+    define macros, compile and link arguments, C++ standard; a define carrying the package
+    version takes scikit-build-core's), a scikit-build-core `[build-system]` and a `[project]`
+    table from `setup()`'s arguments. setup.py is read, never run: what it computes is
+    reported with what to write by hand.
+
+    ## Fix safety
+    Safe: each change is the documented nanobind equivalent (PORTING.md rows 119-124) and
+    everything else in the files stays byte for byte. What has no equivalent (a `SHARED`
+    module, `pybind11::embed`, a library linking `pybind11::module`, pybind11's CMake settings,
+    custom setuptools commands) is reported with advice, never rewritten. Only `nbfix port`
+    runs this rule.
+    """
+
+    code = "NB508"
+    name = "build-files"
+    priority = Priority.HIGH
+    fix_safety = Safety.SAFE
+    summary = "pybind11 build files (CMake, pyproject.toml, setup.py) ported to nanobind"
+    files = "build"
+
+    def port(self, ctx: PortContext) -> list[PortedFile]:
+        # The helpers (libcst, tomlkit) load only when a port runs, never for `check`.
+        from nbfix_transforms._cmake import PYTHON_MINIMUM
+        from nbfix_transforms._port_text import Text
+
+        root = ctx.root
+        cmake = [self._cmake_file(path, ctx.target_version) for path in cmake_files(root)]
+        cmake_ported = any(p.changed for p in cmake)
+        ported: list[PortedFile] = []
+        setup_text = Text.read(root / "setup.py")
+        setup = self._read_setup(setup_text, PYTHON_MINIMUM[ctx.target_version]) if setup_text else None
+        switched = setup is not None and setup.project is not None and bool(setup.extensions)
+        switched = switched and not (root / "CMakeLists.txt").exists()
+        if setup_text is not None and setup is not None and (setup.project is not None or setup.notes or cmake_ported):
+            ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched))
+        if switched:
+            ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version))
+        ported += cmake
+        project = setup.project if switched and setup is not None else None
+        pyproject = self._pyproject(root / "pyproject.toml", ctx.target_version, cmake_ported or switched, project)
+        if pyproject is not None:
+            ported.append(pyproject)
+        return [p for p in ported if p.changed or p.findings]
+
+    @staticmethod
+    def _read_setup(text: Text, python_minimum: str) -> SetupPy:
+        import libcst as cst
+
+        from nbfix_transforms._port_text import Note
+        from nbfix_transforms._setup_py import SetupPy, read_setup_py
+
+        try:
+            return read_setup_py(text.text, python_minimum)
+        except cst.ParserSyntaxError as exc:
+            return SetupPy(None, [], [], [Note(0, 0, f"setup.py not parsed as Python ({exc.message}); port it by hand")])
+
+    def _cmake_file(self, path: Path, version: int) -> PortedFile:
+        from nbfix_transforms._cmake import port_cmake
+        from nbfix_transforms._port_text import Text, applied
+
+        text = Text.read(path)
+        assert text is not None
+        port = port_cmake(text.text, version)
+        return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, port.changes)),
+                          self._findings(text.text, port.notes))
+
+    def _setup_file(self, path: Path, text: Text, setup: SetupPy, switched: bool) -> PortedFile:
+        from nbfix_transforms._port_text import Note, applied
+
+        notes = setup.notes
+        if switched:
+            notes = notes + [Note(setup.call, setup.call, (
+                "the build now runs through scikit-build-core and the generated CMakeLists.txt: setup.py is no "
+                "longer read by `pip install`; delete it"))]
+        elif setup.project is not None and setup.extensions:
+            notes = [Note(setup.call, setup.call, (
+                "setup.py builds Pybind11Extensions but a CMakeLists.txt exists already: add nanobind_add_module() "
+                "targets for them to it and switch pyproject.toml to scikit-build-core by hand"))]
+        elif setup.project is not None:  # the notes say what could not be read
+            notes = notes + [Note(setup.call, setup.call, (
+                "setup.py uses pybind11 but no Pybind11Extension could be read: port its build by hand"))]
+        return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, setup.changes)),
+                          self._findings(text.text, notes))
+
+    def _generated_cmake(self, path: Path, setup: SetupPy, version: int) -> PortedFile:
+        from nbfix_transforms._cmake import generated_cmake
+
+        project = setup.project or {}
+        version_define = next(
+            (name for e in setup.extensions for name, value in e.define_macros if value is not None and value == project.get("version")),
+            None,
+        )
+        return PortedFile(path, None, generated_cmake(setup.extensions, version, version_define).encode("utf-8"), ())
+
+    def _pyproject(self, path: Path, version: int, needs_nanobind: bool, project: dict | None) -> PortedFile | None:
+        from nbfix_transforms._port_text import Note, Text
+        from nbfix_transforms._pyproject import port_pyproject
+
+        text = Text.read(path)
+        if text is None and not project:
+            return None
+        port = port_pyproject(text.text if text else "", version, needs_nanobind, project)
+        new = (text or Text("", b"")).encoded(port.text)
+        findings = self._findings(port.text, [Note(0, 0, message) for message in port.notes])
+        return PortedFile(path, text.encoded(text.text) if text else None, new, findings)
+
+    def _findings(self, text: str, notes: list[Note]) -> tuple[Finding, ...]:
+        from nbfix_transforms._port_text import byte_offset
+
+        return tuple(self.at(byte_offset(text, n.start), byte_offset(text, n.end), n.message) for n in notes)
+
+
+def cmake_files(root: Path) -> list[Path]:
+    """The project's CMake files, outside vendored copies, builds and environments."""
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(s for s in subfolders if s not in _SKIPPED_FOLDERS and not s.startswith("build"))
+        found += [Path(folder) / n for n in sorted(names) if n == "CMakeLists.txt" or n.endswith(".cmake")]
+    return found
