@@ -119,3 +119,26 @@ def test_a_fix_touching_a_parse_error_is_reported_without_its_edit(tmp_path):
     result = lint(tmp_path, Widens(), content=broken)
     assert result.new_content is None and result.error is None
     assert [f.finding.fix for f in result.remaining] == [None]
+
+
+class Crashes(Rule):
+    """Raises on every file: a bug in a rule."""
+
+    code, name, priority, fix_safety, summary = "NB995", "crashes", Priority.HIGH, Safety.SAFE, "c"
+
+    def check(self, ctx):
+        raise KeyError("no such binding")
+
+
+def test_a_rule_that_crashes_is_skipped_with_a_warning_and_the_others_still_fix(tmp_path):
+    path = tmp_path / "f.cpp"
+    path.write_bytes(SOURCE)
+    source = read_source(path, "f.cpp")
+    tree = parse(source.content)
+    index = project_index([("f.cpp", tree, source.content)])
+    result = Linter([Crashes(), Renames()], {}, index).run(source, tree, True, set())
+    assert result.new_content == b"int b = 1;\nint b = 2;\n"
+    assert [item.finding.code for item in result.fixed] == ["NB994"]
+    assert len(result.warnings) == 1  # once, though every fix pass ran the rule again
+    assert result.warnings[0].startswith("warning: f.cpp: rule NB995 crashed (KeyError: 'no such binding' at test_engine.py:")
+    assert result.error is None
