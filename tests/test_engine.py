@@ -142,3 +142,23 @@ def test_a_rule_that_crashes_is_skipped_with_a_warning_and_the_others_still_fix(
     assert len(result.warnings) == 1  # once, though every fix pass ran the rule again
     assert result.warnings[0].startswith("warning: f.cpp: rule NB995 crashed (KeyError: 'no such binding' at test_engine.py:")
     assert result.error is None
+
+
+def test_a_suppression_edit_suppresses_the_code_on_the_findings_line():
+    from nbfix.core.result import LineIndex
+    from nbfix.engine.linter import apply_edits, suppression_edit, suppressions
+
+    cases = [
+        b'int a;\r\nm.def("x", &f); // why\r\nint b;',  # CRLF, a comment already on the line
+        b"#define BIND(m) \\\n  m.def(1) \\\n  .def(2)\n",  # a macro line continues: /* */ before the backslash
+        b"m.def(1); // nbfix: ignore[NB102]\n",  # added to the line's list
+        b"m.def(1);",  # no newline at the end
+    ]
+    for content in cases:
+        offset = content.index(b"m.def")
+        edit = suppression_edit(content, offset, "NB101")
+        fixed = apply_edits(content, [edit])
+        lines = LineIndex(fixed)
+        assert "NB101" in suppressions(lines)[lines.line_of(offset)], fixed
+        assert edit.is_insertion and fixed.count(b"\n") == content.count(b"\n"), fixed
+    assert suppression_edit(b"m.def(1); // nbfix: ignore\n", 0, "NB101") is None  # every rule is suppressed already

@@ -48,6 +48,28 @@ def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:
     return result
 
 
+def suppression_edit(content: bytes, offset: int, code: str) -> Edit | None:
+    """The edit that suppresses `code` on the line holding `offset`, the line `suppressions`
+    checks for a finding starting there: the code added to the line's `nbfix: ignore[...]`
+    comment, else a new comment at the line's end (a `/* */` one before a macro's line
+    continuation). None if the line suppresses every rule already."""
+    lines = LineIndex(content)
+    line = lines.line_of(offset)
+    start = lines.starts[line]
+    end = start + len(lines.line(line).rstrip(b"\r\n"))
+    existing = _SUPPRESSION.search(content, start, end)
+    if existing is not None:
+        if existing[1] is None:
+            return None
+        close = existing.end(1)
+        return Edit(close, close, f", {code}" if existing[1].strip() else code)
+    body = content[start:end].rstrip()
+    at = start + len(body)
+    if body.endswith(b"\\"):
+        return Edit(at - 1, at - 1, f"/* nbfix: ignore[{code}] */ ")
+    return Edit(at, at, f"  // nbfix: ignore[{code}]")
+
+
 def unknown_suppressions(source: Source) -> list[str]:
     """A warning for each `nbfix: ignore[...]` entry that names no rule (it suppresses nothing)."""
     if b"nbfix" not in source.content:
