@@ -282,6 +282,15 @@ def explain(rule: str = typer.Argument(..., help="A rule code or name, e.g. NB10
     raise typer.Exit(commands.guarded(body))
 
 
+@app.command()
+def server() -> None:
+    """Run the language server on standard input and output (LSP): diagnostics as you type, fixes
+    as code actions. Settings come from the workspace's configuration, as for `check`."""
+    from nbfix.server.lsp import serve  # pygls loads only here: other commands start as fast as before
+
+    serve()
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"nbfix {__version__}")

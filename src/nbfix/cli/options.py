@@ -66,6 +66,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     ),
     "clean": ("config",),
     "rules": ("markdown",),
+    "server": (),  # settings come from the workspace's configuration; debounce from initializationOptions
 }
 
 # What the quick start-up path takes; anything else (help, `apply --dry-run`, `check --diff`, a
