@@ -285,15 +285,22 @@ async def test_binary_and_broken_buffers_give_a_diagnostic_and_the_server_stays_
         assert len(await editor.diagnostics(uri, version)) == 3
 
 
-async def test_unsafe_fixes_are_titled_as_such_and_not_preferred(tmp_path):
+async def test_unsafe_fixes_are_titled_as_such_and_fix_all_takes_them_as_configured(tmp_path):
     work = tmp_path / "project"
-    (path,) = copy(work, "NB101/aliases.cpp")
+    (path,) = copy(work, "NB303/enums.cpp")
+    config = work / ".nbfix.toml"
+    config.write_text('select = ["NB303"]\n')
     async with editing(work) as editor:
         uri = editor.open(path)
         found = await editor.diagnostics(uri)
-        unsafe = [d for d in found if d.data and d.data["fix"]["safety"] == "unsafe"]
-        if not unsafe:
-            pytest.skip("no unsafe fix in this fixture")
-        actions = await editor.actions(uri, unsafe[0].range, only=["quickfix"])
-        fix = next(a for a in actions if not a.title.startswith("Suppress"))
-        assert "unsafe fix" in fix.title and not fix.is_preferred
+        assert found and all(d.data["fix"]["safety"] == "unsafe" for d in found)
+        fix, suppress = await editor.actions(uri, found[0].range, only=["quickfix"])
+        assert fix.title.endswith("(unsafe fix: check the behaviour it changes)") and not fix.is_preferred
+        assert await editor.actions(uri, WHOLE, only=["source.fixAll"]) == []  # `nbfix apply` would change nothing
+
+        config.write_text('select = ["NB303"]\nunsafe-fixes = true\n')
+        editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([
+            types.FileEvent(config.as_uri(), types.FileChangeType.Changed)]))
+        (fix_all,) = await editor.actions(uri, WHOLE, only=["source.fixAll"])
+        assert fix_all.title == "Fix all nbfix findings (unsafe fixes included) in this file"
+        assert apply_text_edits(path.read_text(), edits_of(fix_all, uri)).encode() == nbfix_apply(path)

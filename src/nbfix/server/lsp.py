@@ -162,6 +162,7 @@ class NbfixServer(LanguageServer):
         return await self.lint_current(uri)
 
     async def files_changed(self, changed: list[Path]) -> None:
+        self.linted.clear()  # code actions until the next lint must not use results from before
         await asyncio.get_running_loop().run_in_executor(self.lint_thread, self.refresh, changed)
         self.schedule_open_documents()
 
