@@ -304,3 +304,45 @@ async def test_unsafe_fixes_are_titled_as_such_and_fix_all_takes_them_as_configu
         (fix_all,) = await editor.actions(uri, WHOLE, only=["source.fixAll"])
         assert fix_all.title == "Fix all nbfix findings (unsafe fixes included) in this file"
         assert apply_text_edits(path.read_text(), edits_of(fix_all, uri)).encode() == nbfix_apply(path)
+
+
+async def test_saving_a_header_refreshes_the_facts_of_the_files_that_include_it(tmp_path):
+    work = tmp_path / "project"
+    work.mkdir()
+    header = work / "lib.h"
+    header.write_text("namespace lib { struct Doc { int title(); }; }\n")
+    binding = work / "bind.cpp"
+    binding.write_text('#include <nanobind/nanobind.h>\n#include "lib.h"\nnamespace nb = nanobind;\nNB_MODULE(ext, m) {\n'
+                       '    nb::class_<lib::Doc>(m, "Doc").def("title", &lib::Doc::title, nb::rv_policy::reference);\n}\n')
+    async with editing(work) as editor:
+        uri = editor.open(binding)
+        assert await editor.diagnostics(uri) == []
+        header_uri = editor.open(header)
+        await editor.diagnostics(header_uri)
+        pointer = "namespace lib { struct Doc { Para *title() { return &para; } Para para; }; }\n"
+        editor.change(header_uri, pointer)
+        await editor.diagnostics(header_uri)
+        editor.published.clear()
+        header.write_text(pointer)  # the editor saves the header
+        editor.client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(header_uri)))
+        assert [d.code for d in await editor.diagnostics(uri)] == ["NB101"]
+
+        editor.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+        await until(lambda: any(p.uri == uri and p.version is None and not p.diagnostics for p in editor.published))
+
+
+async def test_buffers_nbfix_does_not_check_get_no_diagnostics(tmp_path):
+    work = tmp_path / "project"
+    (path,) = copy(work, "NB401/guards.cpp")
+    (work / ".nbfix.toml").write_text('exclude = ["generated/"]\n')
+    excluded = work / "generated" / "guards.cpp"
+    excluded.parent.mkdir()
+    shutil.copy(path, excluded)
+    async with editing(work) as editor:
+        assert await editor.diagnostics(editor.open(excluded)) == []
+        untitled = "untitled:Untitled-1"  # never saved: no path, no settings to go by
+        editor.versions[untitled] = 1
+        editor.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=untitled, language_id="cpp", version=1, text=path.read_text())))
+        assert await editor.diagnostics(untitled) == []
+        assert len(await editor.diagnostics(editor.open(path))) == 3  # the server is still up

@@ -25,7 +25,7 @@ from nbfix.run.workspace import Workspace
 from nbfix.server import convert
 from nbfix.server.positions import Positions
 
-DEFAULT_DEBOUNCE_MS = 50
+DEFAULT_DEBOUNCE_MS = 30  # ms of quiet before a lint: a burst of keystrokes costs one lint
 CONFIG_NAMES = ("pyproject.toml", ".nbfix.toml")
 logger = logging.getLogger("nbfix.server")
 
