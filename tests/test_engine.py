@@ -119,3 +119,46 @@ def test_a_fix_touching_a_parse_error_is_reported_without_its_edit(tmp_path):
     result = lint(tmp_path, Widens(), content=broken)
     assert result.new_content is None and result.error is None
     assert [f.finding.fix for f in result.remaining] == [None]
+
+
+class Crashes(Rule):
+    """Raises on every file: a bug in a rule."""
+
+    code, name, priority, fix_safety, summary = "NB995", "crashes", Priority.HIGH, Safety.SAFE, "c"
+
+    def check(self, ctx):
+        raise KeyError("no such binding")
+
+
+def test_a_rule_that_crashes_is_skipped_with_a_warning_and_the_others_still_fix(tmp_path):
+    path = tmp_path / "f.cpp"
+    path.write_bytes(SOURCE)
+    source = read_source(path, "f.cpp")
+    tree = parse(source.content)
+    index = project_index([("f.cpp", tree, source.content)])
+    result = Linter([Crashes(), Renames()], {}, index).run(source, tree, True, set())
+    assert result.new_content == b"int b = 1;\nint b = 2;\n"
+    assert [item.finding.code for item in result.fixed] == ["NB994"]
+    assert len(result.warnings) == 1  # once, though every fix pass ran the rule again
+    assert result.warnings[0].startswith("warning: f.cpp: rule NB995 crashed (KeyError: 'no such binding' at test_engine.py:")
+    assert result.error is None
+
+
+def test_a_suppression_edit_suppresses_the_code_on_the_findings_line():
+    from nbfix.core.result import LineIndex
+    from nbfix.engine.linter import apply_edits, suppression_edit, suppressions
+
+    cases = [
+        b'int a;\r\nm.def("x", &f); // why\r\nint b;',  # CRLF, a comment already on the line
+        b"#define BIND(m) \\\n  m.def(1) \\\n  .def(2)\n",  # a macro line continues: /* */ before the backslash
+        b"m.def(1); // nbfix: ignore[NB102]\n",  # added to the line's list
+        b"m.def(1);",  # no newline at the end
+    ]
+    for content in cases:
+        offset = content.index(b"m.def")
+        edit = suppression_edit(content, offset, "NB101")
+        fixed = apply_edits(content, [edit])
+        lines = LineIndex(fixed)
+        assert "NB101" in suppressions(lines)[lines.line_of(offset)], fixed
+        assert edit.is_insertion and fixed.count(b"\n") == content.count(b"\n"), fixed
+    assert suppression_edit(b"m.def(1); // nbfix: ignore\n", 0, "NB101") is None  # every rule is suppressed already

@@ -308,6 +308,15 @@ def port(
     raise _exit(commands.guarded(body), exit_zero)
 
 
+@app.command()
+def server() -> None:
+    """Run the language server on standard input and output (LSP): diagnostics as you type, fixes
+    as code actions. Settings come from the workspace's configuration, as for `check`."""
+    from nbfix.server.lsp import serve  # pygls loads only here: other commands start as fast as before
+
+    serve()
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"nbfix {__version__}")

@@ -72,6 +72,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "rules": ("markdown",),
     "port": ("config", "ignore", "target_version", "diff", "no_lint", "output_format", "output_file", "quiet",
              "exit_zero", "color"),
+    "server": (),  # settings come from the workspace's configuration; debounce from initializationOptions
 }
 
 # What the quick start-up path takes; anything else (help, `apply --dry-run`, `check --diff`, a

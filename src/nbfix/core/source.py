@@ -58,6 +58,12 @@ def read_source(path: Path, display: str) -> Source:
         raise SourceError(display, "is a directory, not a file") from None
     except OSError as exc:
         raise SourceError(display, f"cannot read file ({exc.strerror or exc})") from None
+    return source_from_bytes(path, display, raw, mode)
+
+
+def source_from_bytes(path: Path, display: str, raw: bytes, mode: int = 0) -> Source:
+    """A file's bytes as a `Source`, from disk or from an editor's unsaved buffer: the same
+    checks either way (no NUL bytes, valid UTF-8), the BOM and line ends as they are."""
     if b"\0" in raw:
         raise SourceError(display, "binary file (contains NUL bytes), skipped")
     bom = UTF8_BOM if raw.startswith(UTF8_BOM) else b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from nbfix.core.findings import Edit, Finding, Fix, fixable
@@ -45,6 +46,28 @@ def suppressions(lines: LineIndex) -> dict[int, set[str] | None]:
         if not lines.content[lines.starts[line]:match.start()].strip():
             add(line + 1, names)
     return result
+
+
+def suppression_edit(content: bytes, offset: int, code: str) -> Edit | None:
+    """The edit that suppresses `code` on the line holding `offset`, the line `suppressions`
+    checks for a finding starting there: the code added to the line's `nbfix: ignore[...]`
+    comment, else a new comment at the line's end (a `/* */` one before a macro's line
+    continuation). None if the line suppresses every rule already."""
+    lines = LineIndex(content)
+    line = lines.line_of(offset)
+    start = lines.starts[line]
+    end = start + len(lines.line(line).rstrip(b"\r\n"))
+    existing = _SUPPRESSION.search(content, start, end)
+    if existing is not None:
+        if existing[1] is None:
+            return None
+        close = existing.end(1)
+        return Edit(close, close, f", {code}" if existing[1].strip() else code)
+    body = content[start:end].rstrip()
+    at = start + len(body)
+    if body.endswith(b"\\"):
+        return Edit(at - 1, at - 1, f"/* nbfix: ignore[{code}] */ ")
+    return Edit(at, at, f"  // nbfix: ignore[{code}]")
 
 
 def unknown_suppressions(source: Source) -> list[str]:
@@ -134,7 +157,11 @@ class Linter:
         """The rules that could fire on this content (the pre-filter: each rule's needles)."""
         return [r for r in self.rules if r.code not in ignored and (not self.prefilter or r.may_fire(content))]
 
-    def findings(self, source: Source, content: bytes, tree: Tree, ignored: set[str]) -> list[Finding]:
+    def findings(
+        self, source: Source, content: bytes, tree: Tree, ignored: set[str], crashes: set[str] | None = None
+    ) -> list[Finding]:
+        """The findings of the active rules, suppressed ones left out. A rule that raises loses
+        its findings in this file, and one warning line goes to `crashes`: the others still run."""
         active = self.active(content, ignored)
         if not active:
             return []  # nothing could fire here: no binding model needed
@@ -147,12 +174,13 @@ class Linter:
         for rule in active:
             options = {name: option.default for name, option in rule.options.items()}
             options.update(self.rule_options.get(rule.code, {}))
-            with timed(rule.code):
-                candidates = list(rule.check(Context(source, content, model, options)))
-                for macro in model.macros:  # bindings inside #define bodies, mapped back to the file
-                    snippet = Context(source, macro.body.snippet, macro.model, options, content, model.tree.root_node)
-                    mapped = (macro.body.map_finding(f, getattr(rule, "edits_parse_errors", False)) for f in rule.check(snippet))
-                    candidates += [f for f in mapped if f is not None]
+            try:
+                with timed(rule.code):
+                    candidates = _candidates(rule, source, content, model, options)
+            except Exception as exc:  # one broken rule must not take the file's other findings with it
+                if crashes is not None:
+                    crashes.add(crash_warning(source, rule, exc))
+                continue
             for finding in candidates:
                 if _suppressed(finding, lines.line_of(finding.start), table):
                     continue
@@ -181,12 +209,13 @@ class Linter:
         if not self.active(source.content, ignored):
             return result  # no rule could fire, and fixes only come from rules: nothing to parse
         declined: set[tuple] = set()
+        crashes: set[str] = set()
         content = source.content
         tree = tree if tree is not None else parse(content)
         errors_before = len(error_regions(tree))
         applied: list[tuple[Finding, bytes]] = []
         for _ in range(MAX_PASSES):
-            found = self.findings(source, content, tree, ignored)
+            found = self.findings(source, content, tree, ignored, crashes)
             if not fix:
                 break
             candidates = [(f, f.fix) for f in found if self.applicable(f) and f.fix is not None]
@@ -215,6 +244,7 @@ class Linter:
             )
             retry.error = f"{problem}; {retry.error}" if retry.error else problem
             return retry
+        result.warnings += sorted(crashes)
         if fix and content != source.content and len(error_regions(tree)) > errors_before:
             codes = sorted({f.code for f, _ in applied})
             result.error = (
@@ -236,6 +266,26 @@ class Linter:
 
 
 Decide = Callable[[Source, Finding, bytes], bool]
+
+
+def _candidates(rule: Rule, source: Source, content: bytes, model, options: dict) -> list[Finding]:
+    """What the rule finds in the file and in its `#define` bodies (mapped back to the file)."""
+    candidates = list(rule.check(Context(source, content, model, options)))
+    for macro in model.macros:
+        snippet = Context(source, macro.body.snippet, macro.model, options, content, model.tree.root_node)
+        mapped = (macro.body.map_finding(f, getattr(rule, "edits_parse_errors", False)) for f in rule.check(snippet))
+        candidates += [f for f in mapped if f is not None]
+    return candidates
+
+
+def crash_warning(source: Source, rule: Rule, exc: Exception) -> str:
+    """One line naming the rule, the exception and where it was raised."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (f"warning: {source.display}: rule {rule.code} crashed ({type(exc).__name__}: {exc}{where}); "
+            "its findings in this file were skipped (please report this)")
 
 
 def _identity(finding: Finding, content: bytes) -> tuple:

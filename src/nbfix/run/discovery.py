@@ -155,3 +155,10 @@ def _inside_or_self(path: Path, roots: list[Path]) -> Path:
     if path.is_symlink() and _within(path.resolve(), roots):
         return path.resolve()
     return path
+
+
+def wanted(path: Path, settings: Settings) -> bool:
+    """Whether a walk of the configured root would take this file: a configured extension, and
+    neither the excludes nor `.gitignore` name it or a folder above it."""
+    extensions = {f".{e.lower()}" for e in settings.extensions}
+    return path.suffix.lower() in extensions and not _Ignores(settings).excluded_explicitly(path)

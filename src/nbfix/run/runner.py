@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 from nbfix.core.fingerprint import digest
 from nbfix.core.phases import phase
 from nbfix.core.result import FileResult, Located
-from nbfix.core.source import SourceError, display_path, read_source
+from nbfix.core.source import Source, SourceError, display_path, read_source
 from nbfix.cpp.parsing import forget_trees
 from nbfix.index.declarations import IndexQueries, ProjectIndex
 from nbfix.run.cache import Cache, canonical
@@ -220,7 +220,11 @@ class FileWork:
             source = read_source(task.path, task.display)
         except SourceError:
             return None
-        posix, content = task.path.as_posix(), source.content
+        return self.facts_of(task.path, source.content)
+
+    def facts_of(self, path: Path, content: bytes) -> tuple[ProjectIndex, str]:
+        """`facts` of content read from disk or from an editor's buffer."""
+        posix = path.as_posix()
         key = self.cache.facts_key(posix, content) if self.cache else ""
         found = self.cache.load(key) if self.cache else None
         if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], ProjectIndex):
@@ -232,7 +236,7 @@ class FileWork:
             tree = parse(content)
             facts = project_index([(posix, tree, content)])
         if self.keep_trees:
-            self.trees[task.path] = tree
+            self.trees[path] = tree
         else:
             self._done_with_trees()
         if not self.cache:
@@ -272,15 +276,20 @@ class FileWork:
             source = read_source(task.path, task.display)
         except SourceError as exc:
             return str(exc)
-        tree = self.trees.pop(task.path, None)
+        return self.lint_source(source, set(task.ignored), decide)
+
+    def lint_source(self, source: Source, ignored: set[str], decide: "Decide | None" = None) -> FileResult:
+        """`lint` of a source read from disk or from an editor's buffer (`ignored`: the rule codes
+        its per-file ignores switch off)."""
+        tree = self.trees.pop(source.path, None)
         key = ""
         if self.cache:
-            key = self.cache.result_key(task.path.as_posix(), source.content, self.fix, set(task.ignored), self.project)
+            key = self.cache.result_key(source.path.as_posix(), source.content, self.fix, ignored, self.project)
             cached = self.cache.load(key)
             if isinstance(cached, dict):
                 return self._slim(FileResult(source, **cached))
         with without_cyclic_gc():
-            file_result = self._linter().run(source, tree, self.fix, set(task.ignored), decide)
+            file_result = self._linter().run(source, tree, self.fix, ignored, decide)
         self._done_with_trees()
         if self.cache:
             stored = {name: getattr(file_result, name) for name in _RESULT_FIELDS}

@@ -1,0 +1,1 @@
+"""The language server: `nbfix server`, diagnostics and fixes in an editor over LSP."""
