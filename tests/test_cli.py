@@ -650,7 +650,7 @@ def test_every_command_takes_exactly_the_options_of_the_table():
     for name, keys in COMMANDS.items():
         command = group.commands[name]
         options = [p for p in command.params if p.param_type_name == "option" and p.name != "help"]
-        assert [p.name for p in options] == [{"diff": "show_diff"}.get(k, k) for k in keys], name
+        assert [p.name for p in options] == [{"diff": "show_diff", "port_format": "output_format"}.get(k, k) for k in keys], name
         for param, key in zip(options, keys):
             spec = OPTIONS[key]
             flags = (*param.opts, *param.secondary_opts)

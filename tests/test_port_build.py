@@ -1,6 +1,6 @@
 """A ported project builds with a real `pip install` and passes its own tests: a tiny generated
-pybind11 project (always), and pybind/cmake_example, scikit_build_example and python_example
-when `NBFIX_REAL_SOURCES` names a folder holding them at the pinned commits."""
+pybind11 project (always), and pybind/cmake_example, scikit_build_example, python_example and
+mapbox_earcut when `NBFIX_REAL_SOURCES` names a folder holding them at the pinned versions."""
 
 from __future__ import annotations
 
@@ -91,28 +91,37 @@ def test_a_ported_setup_py_project_builds_and_passes_its_tests(tmp_path: Path):
     for name, text in TINY.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(text).lstrip())
-    ported = {p.path.name for p in port_project(root) if p.changed}
-    assert ported == {"CMakeLists.txt", "pyproject.toml", "test_tiny.py"}
+    report = port_project(root)
+    ported = {f["path"] for f in report["files"] if f["changed"]}
+    assert ported == {"CMakeLists.txt", "pyproject.toml", "src/ext.cpp", "tests/test_tiny.py"}
+    assert [(f["path"], [i["code"] for i in f["needs_a_person"]]) for f in report["files"] if f["needs_a_person"]] == [
+        ("setup.py", ["NB508"])]  # delete it: the build no longer reads it
     installed = pip_install(root, tmp_path / "site")
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     tested = run_tests(root, tmp_path / "site", "tests")
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-# pybind's example projects, pinned: (folder, commit, their tests)
+# Real projects, pinned: (folder, commit or sdist, their tests, modules their tests import)
 REAL = [
-    ("cmake_example", "7a94877f581a14de4de1a096fb053a55fc2a66bf", "tests"),
-    ("scikit_build_example", "99e679e1614fb9792eeed3d1aeae4166bc180dee", "tests"),
-    ("python_example", "f74b207512dbf9960ed1b4fcce13f8b6826a403d", "tests/test.py"),
+    ("cmake_example", "7a94877f581a14de4de1a096fb053a55fc2a66bf", "tests", ()),
+    ("scikit_build_example", "99e679e1614fb9792eeed3d1aeae4166bc180dee", "tests", ()),
+    ("python_example", "f74b207512dbf9960ed1b4fcce13f8b6826a403d", "tests/test.py", ()),
+    # The sdist from PyPI, unpacked (sha256 b6bac5d519d9947a6321a699c15d58e0b5740da61b9210ed229e05ad207c1c04):
+    # NumPy arrays in and out (NB510), found through scikit-build-core.
+    ("mapbox_earcut", "mapbox_earcut-1.0.3.tar.gz", "tests", ("numpy",)),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("project", "commit", "tests"), REAL, ids=[r[0] for r in REAL])
-def test_a_ported_real_project_builds_and_passes_its_tests(project: str, commit: str, tests: str, tmp_path: Path):
+@pytest.mark.parametrize(("project", "pin", "tests", "needs"), REAL, ids=[r[0] for r in REAL])
+def test_a_ported_real_project_builds_and_passes_its_tests(project: str, pin: str, tests: str, needs: tuple,
+                                                           tmp_path: Path):
     sources = os.environ.get("NBFIX_REAL_SOURCES")
     if not sources or not (Path(sources) / project).is_dir():
-        pytest.skip(f"set NBFIX_REAL_SOURCES to a folder holding {project}/ at {commit}")
+        pytest.skip(f"set NBFIX_REAL_SOURCES to a folder holding {project}/ at {pin}")
+    for module in needs:
+        pytest.importorskip(module)
     root = copy_project(Path(sources) / project, tmp_path / project)
     port_project(root)
     installed = pip_install(root, tmp_path / "site")

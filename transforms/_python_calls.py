@@ -32,16 +32,35 @@ def reexports(init_files: Iterable[tuple[str, str]], api: PythonApi) -> Exports:
             continue
         names: set[str] = set()
         everything = False
-        for statement in module.body:
-            for small in getattr(statement, "body", ()):
-                if isinstance(small, cst.ImportFrom) and _last(small.module) in api.modules:
-                    if isinstance(small.names, cst.ImportStar):
-                        everything = True
-                    else:
-                        names.update(_local_name(a) for a in small.names)
+        found = _ModuleImports()
+        module.visit(found)
+        for small in found.imports:
+            if _last(small.module) in api.modules:
+                if isinstance(small.names, cst.ImportStar):
+                    everything = True
+                else:
+                    names.update(_local_name(a) for a in small.names)
         if everything or names:
             exports[package] = None if everything else frozenset(names)
     return exports
+
+
+class _ModuleImports(cst.CSTVisitor):
+    """The `from ... import` statements run when the module is imported: at the top level or
+    under `if`/`try`/`with`, not inside functions or classes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.imports: list[cst.ImportFrom] = []
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
 
 
 def _last(node: cst.BaseExpression | None) -> str | None:

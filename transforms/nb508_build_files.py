@@ -81,7 +81,8 @@ class BuildFiles(PortRule):
         switched = setup is not None and setup.project is not None and bool(setup.extensions)
         switched = switched and not (root / "CMakeLists.txt").exists()
         if setup_text is not None and setup is not None and (setup.project is not None or setup.notes or cmake_ported):
-            ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched))
+            done = not switched and _built_by_nanobind(root)  # an earlier port switched the build
+            ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched or done))
         if switched:
             ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version))
         ported += cmake
@@ -157,6 +158,15 @@ class BuildFiles(PortRule):
         from nbfix_transforms._port_text import byte_offset
 
         return tuple(self.at(byte_offset(text, n.start), byte_offset(text, n.end), n.message) for n in notes)
+
+
+def _built_by_nanobind(root: Path) -> bool:
+    """pip builds the project with scikit-build-core and its CMakeLists.txt makes nanobind modules."""
+    from nbfix_transforms._port_text import Text
+
+    cmake, pyproject = Text.read(root / "CMakeLists.txt"), Text.read(root / "pyproject.toml")
+    return (cmake is not None and "nanobind_add_module" in cmake.text
+            and pyproject is not None and "scikit_build_core" in pyproject.text)
 
 
 def cmake_files(root: Path) -> list[Path]:

@@ -290,7 +290,7 @@ def port(
     target_version: Optional[int] = _option("target_version"),
     show_diff: bool = _option("diff"),
     no_lint: bool = _option("no_lint"),
-    output_format: str = _option("output_format"),
+    output_format: str = _option("port_format"),
     output_file: Optional[Path] = _option("output_file"),
     quiet: bool = _option("quiet"),
     exit_zero: bool = _option("exit_zero"),

@@ -24,6 +24,7 @@ OPTIONS: dict[str, Option] = {
     "output_format": Option(
         ("--output-format",), "text", "text, concise, json, json-lines, sarif or github.", "text"
     ),
+    "port_format": Option(("--output-format",), "text", "The port report: text or json.", "text"),
     "output_file": Option(("--output-file", "-o"), "path", "Write the findings to this file."),
     "statistics": Option(("--statistics",), "flag", "Print counts per rule instead of findings.", False),
     "jobs": Option(("--jobs", "-j"), "int", "Worker processes (default: one per core for big runs)."),
@@ -70,7 +71,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     ),
     "clean": ("config",),
     "rules": ("markdown",),
-    "port": ("config", "ignore", "target_version", "diff", "no_lint", "output_format", "output_file", "quiet",
+    "port": ("config", "ignore", "target_version", "diff", "no_lint", "port_format", "output_file", "quiet",
              "exit_zero", "color"),
     "server": (),  # settings come from the workspace's configuration; debounce from initializationOptions
 }

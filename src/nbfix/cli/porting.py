@@ -55,22 +55,28 @@ def port(
 
 
 def _print_diffs(files, colour: bool) -> None:
+    from nbfix.port.files import is_new
     from nbfix.report.text import colourise, unified_diff
 
     for file in files:
         if file.changed:
-            text = unified_diff(file.source.display, file.source.raw, file.source.with_content(file.new_content))
+            after = file.source.with_content(file.new_content)
+            text = unified_diff(file.source.display, file.source.raw, after, is_new(file))
             sys.stdout.write(colourise(text) if colour else text)
 
 
 def _write(files) -> list[str]:
-    from nbfix.core.writer import WriteError, write_atomic
+    from nbfix.core.writer import WriteError, write_atomic, write_new
+    from nbfix.port.files import is_new
 
     errors = []
     for file in files:
         if file.changed:
             try:
-                write_atomic(file.source, file.new_content)
+                if is_new(file):
+                    write_new(file.source.path, file.source.with_content(file.new_content))
+                else:
+                    write_atomic(file.source, file.new_content)
             except WriteError as exc:
                 errors.append(str(exc))
     return errors

@@ -8,9 +8,9 @@ from typing import Iterable
 from nbfix.core.result import FileResult
 from nbfix.port.cpp import PORT_PREFIX
 from nbfix.report.text import plural
+
 NEXT_STEP = (
-    "build with nanobind and run the tests (e.g. `pip install -e .` or `cmake -S . -B build && cmake --build build`); "
-    "the build files need nanobind too (`find_package(nanobind)`, `nanobind_add_module`)"
+    "build with nanobind and run the tests (e.g. `pip install -e .` or `cmake -S . -B build && cmake --build build`)"
 )
 
 

@@ -26,14 +26,16 @@ def _split_lines(text: str) -> list[str]:
     return result
 
 
-def unified_diff(path: str, before: bytes, after: bytes) -> str:
-    """A diff `git apply` accepts: a/ and b/ prefixes, '\\ No newline at end of file' markers."""
+def unified_diff(path: str, before: bytes, after: bytes, created: bool = False) -> str:
+    """A diff `git apply` accepts: a/ and b/ prefixes (/dev/null before a file it creates),
+    '\\ No newline at end of file' markers."""
     import difflib  # only the diff commands need it
 
     out = []
     name = path.lstrip("/")
     lines = difflib.unified_diff(
-        _split_lines(before.decode("utf-8")), _split_lines(after.decode("utf-8")), f"a/{name}", f"b/{name}"
+        _split_lines(before.decode("utf-8")), _split_lines(after.decode("utf-8")),
+        "/dev/null" if created else f"a/{name}", f"b/{name}",
     )
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")

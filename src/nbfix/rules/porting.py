@@ -24,6 +24,7 @@ class PortedFile(NamedTuple):
     old: bytes | None
     new: bytes
     findings: tuple[Finding, ...]
+    rule: Any = None  # the PortRule class that made it, set by `nbfix.port.files.run_rules`
 
     @property
     def changed(self) -> bool:
