@@ -76,6 +76,8 @@ class _Reader(cst.CSTVisitor):
         self.uses_pybind11 = False
         self.changes: list[Change] = []
         self.notes: list[Note] = []
+        self.metadata_notes: list[Note] = []
+        self.pybind11_extensions = False  # ext_modules holds Pybind11Extension calls, read or not
         self.result = SetupPy(None, [], [], [])
 
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -98,6 +100,11 @@ class _Reader(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.module is not None and (get_full_name_for_node(node.module) or "").startswith("pybind11"):
             self.uses_pybind11 = True
+        elif not isinstance(node.names, cst.ImportStar):
+            # A project's own build helpers for pybind11 (pyopencl's `PybindBuildExtCommand`,
+            # `get_pybind_include` from aksetup_helper)
+            names = (get_full_name_for_node(alias.name) or "" for alias in node.names)
+            self.uses_pybind11 |= any("pybind" in name.lower() for name in names)
 
     def visit_Call(self, node: cst.Call) -> None:
         name = get_full_name_for_node(node.func) or ""
@@ -170,13 +177,17 @@ class _Reader(cst.CSTVisitor):
     def note(self, node: cst.CSTNode, message: str) -> None:
         self.notes.append(Note(*self.span(node), message))
 
+    def metadata_note(self, node: cst.CSTNode, message: str) -> None:
+        """Advice on carrying `setup()`'s metadata over: only worth giving when the build moves."""
+        self.metadata_notes.append(Note(*self.span(node), message))
+
     def known(self, keyword: str, node: cst.BaseExpression) -> Any:
         """The value, or None with a note naming each computed part."""
         value = self.value(node)
         missing = self.unknowns(value)
         for unknown in missing:
             code = cst.Module([]).code_for_node(unknown.node)
-            self.note(unknown.node, f"`{keyword}` is computed here (`{code}`): nbfix does not run setup.py; "
+            self.metadata_note(unknown.node, f"`{keyword}` is computed here (`{code}`): nbfix does not run setup.py; "
                                     "write the value into the generated files by hand")
         return None if missing else value
 
@@ -188,7 +199,7 @@ class _Reader(cst.CSTVisitor):
         extensions: list[Extension] = []
         for arg in self.setup.args:
             if arg.keyword is None:
-                self.note(arg, "a positional or ** argument of setup(): carry it over into pyproject.toml by hand")
+                self.metadata_note(arg, "a positional or ** argument of setup(): carry it over into pyproject.toml by hand")
                 continue
             keyword = arg.keyword.value
             if keyword == "ext_modules":
@@ -199,7 +210,9 @@ class _Reader(cst.CSTVisitor):
             value = self.known(keyword, arg.value)
             if value is not None:
                 self.carry_over(project, keyword, value, arg)
-        return SetupPy(project, extensions, [], self.notes, self.span(self.setup)[0])
+        # A setup.py whose build is not pybind11's setup helpers stays: its metadata stays with it.
+        notes = self.notes + self.metadata_notes if self.pybind11_extensions else self.notes
+        return SetupPy(project, extensions, [], notes, self.span(self.setup)[0])
 
     def _check_cmdclass(self, keyword: str, node: cst.BaseExpression) -> None:
         if keyword != "cmdclass" or not isinstance(node, cst.Dict):
@@ -223,11 +236,11 @@ class _Reader(cst.CSTVisitor):
             project["license"] = {"text": value}
         elif keyword == "long_description":
             if value:
-                self.note(arg, "long_description: set `readme = \"<file>\"` in [project] by hand")
+                self.metadata_note(arg, "long_description: set `readme = \"<file>\"` in [project] by hand")
         elif keyword == "extras_require":
             project["optional-dependencies"] = {k: [v] if isinstance(v, str) else v for k, v in value.items()}
         else:
-            self.note(arg, f"setup({keyword}=...): no automatic equivalent; carry it over into pyproject.toml "
+            self.metadata_note(arg, f"setup({keyword}=...): no automatic equivalent; carry it over into pyproject.toml "
                            "([project] or [tool.scikit-build]) by hand")
 
     @staticmethod
@@ -248,6 +261,7 @@ class _Reader(cst.CSTVisitor):
             if name is None or name.rpartition(".")[2] not in _EXTENSION_CLASSES:
                 self.note(call, "not a Pybind11Extension: add its CMake target by hand")
                 continue
+            self.pybind11_extensions = True
             extension = self.extension(call)  # type: ignore[arg-type]
             if extension is not None:
                 found.append(extension)
