@@ -16,7 +16,7 @@ from nbfix.model.porting import (
     macro_arguments,
     port_view,
 )
-from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
 # pybind11 header -> the nanobind headers that replace it (rows 1, 8-14, 17). Headers whose
 # replacement depends on the types the file exchanges (stl.h, functional.h, ...) map to none here:
@@ -138,7 +138,7 @@ class PortHeadersAndModule(Rule):
     summary = "pybind11 headers, namespace, qualifiers and module macro (port to nanobind)"
     needles = (b"pybind11", b"py::", b"PYBIND11_")
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
     # Token renames are safe inside regions tree-sitter cannot parse (pybind11's own tests are
     # full of them), and the engine still refuses a result with more parse errors.
     edits_parse_errors = True

@@ -18,7 +18,7 @@ from nbfix.model.porting import (
     port_view,
     target_version,
 )
-from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
 # pybind11 name -> nanobind name, the qualifier aside (rows 22-26, 33).
 NAMES = {
@@ -120,7 +120,7 @@ class PortRenames(Rule):
     summary = "pybind11 names nanobind spells differently: def_readwrite, overrides, trampolines..."
     needles = (b"::", b"PYBIND11_", b"NB_OVERRIDE", b".def_read", b".def_property")
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
     # `PYBIND11_OVERRIDE(void, Base, f, )` (pybind11's documented spelling without arguments) is
     # a parse error that runs on to the end of the file: this rule's fixes must work inside it.
     edits_parse_errors = True

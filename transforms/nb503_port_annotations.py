@@ -8,7 +8,7 @@ from nbfix.cpp.parsing import descendants
 from nbfix.cpp.syntax import node_text, squash
 from nbfix.cpp.text import remove_argument
 from nbfix.model.porting import Reference, arguments_of, call_of, node_edit, port_view, target_version
-from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
 MANUAL = {
     "prepend": "nanobind has no `prepend()`: overloads are tried in the order they are bound; bind this one first",
@@ -60,7 +60,7 @@ class PortAnnotations(Rule):
     summary = "pybind11 call annotations and policies: rv_policy, arg_v, .none() for None defaults..."
     needles = (b"::",)  # the names it handles exist only in pybind11, whatever their qualifier
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         view = port_view(ctx.model, ctx.content)

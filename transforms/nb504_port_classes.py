@@ -16,7 +16,7 @@ from nbfix.model.porting import (
     port_view,
     placement_new_lambda,
 )
-from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
 MANUAL = {
     "multiple_inheritance": "nanobind binds one base class per class: drop the other bases from `class_<...>` "
@@ -86,7 +86,7 @@ class PortClasses(Rule):
     summary = "pybind11 class bindings: holders, factory init, pickle, enums, module_local..."
     needles = (b"::", b".def_buffer")
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         view = port_view(ctx.model, ctx.content)

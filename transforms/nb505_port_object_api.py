@@ -15,7 +15,7 @@ from nbfix.model.porting import (
     node_edit,
     port_view,
 )
-from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
 # Wrapper classes: a value of one of these types is a Python object (`.cast<T>()` on it is the
 # wrapper's member, not a user type's).
@@ -85,7 +85,7 @@ class PortObjectApi(Rule):
     summary = "pybind11 object API: .cast<T>() member, str(std::string), print, module, import..."
     needles = (b"::", b"add_object", b".cast<")
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         view = port_view(ctx.model, ctx.content)

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from nbfix.cpp.syntax import node_text, squash
 from nbfix.model.porting import Reference, arguments_of, call_of, node_edit, port_view
-from nbfix.rules import Context, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Finding, Priority, Rule, Safety
 
 BUILTIN_EXCEPTIONS = frozenset({
     "value_error", "index_error", "key_error", "type_error", "stop_iteration", "buffer_error",
@@ -58,7 +58,7 @@ class PortExceptions(Rule):
     summary = "pybind11 exceptions: pybind11_fail, set_error, translators, catch by builtin exception"
     needles = (b"::",)
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for reference in port_view(ctx.model, ctx.content).references:

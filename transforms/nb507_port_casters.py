@@ -8,7 +8,7 @@ from typing import Iterator
 from nbfix.cpp.parsing import descendants
 from nbfix.cpp.syntax import node_text
 from nbfix.model.porting import macro_arguments, node_edit, port_view, target_version
-from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
+from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
 _NAME_DESCRIPTOR = re.compile(r"^(?:\w+::)*(?:_|const_name)\s*(\(.*\))$", re.S)
 # pybind11 names written without a qualifier inside its namespace, and their nanobind names.
@@ -69,7 +69,7 @@ class PortCasters(Rule):
     summary = "pybind11 type casters: PYBIND11_TYPE_CASTER, load/cast signatures, make_caster"
     needles = (b"PYBIND11_TYPE_CASTER", b"type_caster", b"make_caster")
     opt_in = True
-    options = {"target-version": Option(3, "nanobind major version the port writes for (2 or 3)")}
+    options = {"target-version": TARGET_VERSION}
     # `PYBIND11_TYPE_CASTER(T, _("name"));` is a parse error (a string where tree-sitter expects a
     # parameter) that covers the caster around it: this rule's fixes must work inside it.
     edits_parse_errors = True

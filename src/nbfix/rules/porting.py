@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 from nbfix.core.findings import Finding
-from nbfix.rules.rule import Rule
+from nbfix.rules.rule import Option, Rule
+
+# Every port rule's `target-version` option: `nbfix port --target-version` sets it.
+TARGET_VERSION = Option(3, "nanobind major version the port writes for (2 or 3)")
 
 # No `from __future__ import annotations` here: every `check` imports this module (the porting
 # rules subclass PortRule), and string annotations of a NamedTuple each cost a compile().
