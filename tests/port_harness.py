@@ -27,37 +27,6 @@ def port_project(root: Path, target_version: int = 3) -> dict:
     return json.loads(done.stdout)
 
 
-def cached_sdist(name: str, version: str, sha256: str) -> Path:
-    """The sdist of `name==version` from PyPI, downloaded once into the user's cache folder
-    (`$XDG_CACHE_HOME/nbfix-tests`) and checked against its hash."""
-    import hashlib
-
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbfix-tests"
-    found = [p for p in cache.glob(f"{name}-{version}.tar.gz") if hashlib.sha256(p.read_bytes()).hexdigest() == sha256]
-    if not found:
-        cache.mkdir(parents=True, exist_ok=True)
-        fetched = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--dest", str(cache),
-             f"{name}=={version}"],
-            capture_output=True, text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-        )
-        assert fetched.returncode == 0, fetched.stdout[-2000:] + fetched.stderr[-2000:]
-        found = [cache / f"{name}-{version}.tar.gz"]
-        assert hashlib.sha256(found[0].read_bytes()).hexdigest() == sha256, f"{found[0]}: not the pinned sdist"
-    return found[0]
-
-
-def unpack_sdist(sdist: Path, into: Path) -> Path:
-    import tarfile
-
-    with tarfile.open(sdist) as archive:
-        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
-            archive.extractall(into, filter="data")
-        else:
-            archive.extractall(into)
-    return into / sdist.name.removesuffix(".tar.gz")
-
-
 def pip_install(root: Path, site: Path) -> subprocess.CompletedProcess:
     """`pip install --no-build-isolation` into `site`: nanobind, scikit-build-core, cmake and
     ninja come from the test environment, so no network is needed."""

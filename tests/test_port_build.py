@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from port_harness import cached_sdist, copy_project, pip_install, port_project, run_tests, unpack_sdist
+from port_harness import copy_project, pip_install, port_project, run_tests
+from real_sources import sdist_root
 
 TINY = {
     "setup.py": '''
@@ -111,11 +112,14 @@ REAL = [
     ("python_example", "f74b207512dbf9960ed1b4fcce13f8b6826a403d", "tests/test.py"),
 ]
 
-# Real projects from PyPI, as their sdists: (name, version, sha256, their tests). Downloaded once
-# into a cache folder and checked against the hash; they run wherever PyPI is reachable, CI too.
+# Real projects from PyPI, as their sdists: (name, sdist URL, sha256, top folder, their tests).
+# They run wherever PyPI is reachable, CI too (`tests/real_sources.py` caches them).
 SDISTS = [
     # NumPy arrays in and out (NB510), built through scikit-build-core; its tests import numpy.
-    ("mapbox_earcut", "1.0.3", "b6bac5d519d9947a6321a699c15d58e0b5740da61b9210ed229e05ad207c1c04", "tests"),
+    ("mapbox_earcut",
+     "https://files.pythonhosted.org/packages/8d/70/0a322197c1178f47941e5e6e13b0a4adeaaa7c465c18e3b4ead3eba49860/"
+     "mapbox_earcut-1.0.3.tar.gz",
+     "b6bac5d519d9947a6321a699c15d58e0b5740da61b9210ed229e05ad207c1c04", "mapbox_earcut-1.0.3", "tests"),
 ]
 
 
@@ -130,10 +134,10 @@ def test_a_ported_real_project_builds_and_passes_its_tests(project: str, commit:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "version", "sha256", "tests"), SDISTS, ids=[s[0] for s in SDISTS])
-def test_a_ported_sdist_from_pypi_builds_and_passes_its_tests(name: str, version: str, sha256: str, tests: str,
-                                                              tmp_path: Path):
-    root = unpack_sdist(cached_sdist(name, version, sha256), tmp_path)
+@pytest.mark.parametrize(("name", "url", "sha256", "folder", "tests"), SDISTS, ids=[s[0] for s in SDISTS])
+def test_a_ported_sdist_from_pypi_builds_and_passes_its_tests(name: str, url: str, sha256: str, folder: str,
+                                                              tests: str, tmp_path: Path):
+    root = copy_project(sdist_root(url, sha256, folder), tmp_path / name)
     port_builds_and_passes(root, tests, tmp_path)
 
 

@@ -13,50 +13,25 @@ the pinned commit, or those projects are skipped. `NBFIX_REAL_OFFLINE=1` skips t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import subprocess
-import tarfile
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, nbfix_executable
+from real_sources import sdist_root
 
 LABELS = sorted((ROOT / "tests" / "real" / "labels").glob("*.json"))
 _CONCISE = re.compile(r"^(\S+?):(\d+):(\d+): (NB\d{3}) ")
 
 
-def _cache() -> Path:
-    base = os.environ.get("NBFIX_REAL_CACHE") or Path.home() / ".cache" / "nbfix-real"
-    return Path(base)
-
-
-def _sdist_root(source: dict) -> Path:
-    folder = _cache() / source["sha256"][:16]
-    done = folder / ".complete"
-    if not done.exists():
-        if os.environ.get("NBFIX_REAL_OFFLINE") == "1":
-            pytest.skip("NBFIX_REAL_OFFLINE=1: sdist not in the cache")
-        with urllib.request.urlopen(source["sdist"], timeout=120) as response:
-            data = response.read()
-        assert hashlib.sha256(data).hexdigest() == source["sha256"], f"{source['sdist']}: sha256 differs from the pin"
-        folder.mkdir(parents=True, exist_ok=True)
-        archive = folder / "sdist.tar.gz"
-        archive.write_bytes(data)
-        with tarfile.open(archive) as tar:
-            tar.extractall(folder, filter="data")
-        done.touch()
-    return folder / source["folder"]
-
-
 def _project_root(labels: dict) -> Path:
     source = labels["source"]
     if "sdist" in source:
-        return _sdist_root(source)
+        return sdist_root(source["sdist"], source["sha256"], source["folder"])
     given = os.environ.get("NBFIX_REAL_SOURCES")
     root = Path(given) / labels["project"] if given else None
     if root is None or not root.is_dir():
