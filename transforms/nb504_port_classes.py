@@ -70,7 +70,9 @@ class PortClasses(Rule):
     ## Fix safety
     Safe: a factory lambda becomes a placement-new `__init__` when each `return` makes a `T`: by
     value (`return e;` becomes `new (self) T(e);`), or as `new T(...)`, `make_unique<T>(...)`,
-    `make_shared<T>(...)` (the same arguments build `T` in place). Other pointer or holder
+    `make_shared<T>(...)` (the same arguments build `T` in place). A `return f(...)` counts by
+    the result type `f` is declared with in the given files (`T` by value; `T *` or a smart
+    pointer to `T`), every overload agreeing. Other pointer or holder
     factories become `nb::new_(factory)`, with a follow-up note: `__new__` overloads do not mix
     with `__init__` overloads, and trampolines cannot override such objects. `py::pickle` is rewritten when its setter is
     a one-parameter lambda. `shared_ptr` holders are dropped (the caster header comes with
@@ -154,8 +156,8 @@ class PortClasses(Rule):
         factory = arguments[0]
         target = cls.cpp_type
         qualifier = nanobind_qualifier(node_text(reference.scope))
-        kind = _factory_kind(ctx, factory, target)
-        if kind is not None and call.parent is not None and call.parent.type == "argument_list":
+        kind = _factory_kind(ctx, factory, target, _local_alias(call, target))
+        if kind in ("value", "made") and call.parent is not None and call.parent.type == "argument_list":
             # In place where every return makes a `T` (by value, `new T`, `make_unique<T>`): an
             # `__init__`, which overloads with the class's other constructors.
             rewritten = placement_new_lambda(ctx.content, factory, f"{target} *", target, "")
@@ -165,7 +167,7 @@ class PortClasses(Rule):
                     "constructs in place", self.fix("Use a placement-new `__init__`", node_edit(call, f'"__init__", {rewritten}')),
                 )
                 return
-        if kind == "pointer":
+        if kind in ("made", "pointer"):
             fix = self.fix("Use `new_(factory)`", node_edit(reference.parts[0], "new_"))._replace(follow_up=(
                 "`nb::new_` makes a `__new__` overload: it does not mix with `__init__` overloads of other arities, "
                 "and objects it makes cannot be overridden from Python through a trampoline"))
@@ -257,39 +259,98 @@ def _class_around(ctx: Context, node):
     return None
 
 
-def _factory_kind(ctx: Context, factory, target: str) -> str | None:
-    """"value", "pointer" (raw or holder) or None (not a lambda, mixed, or a result nbfix
-    cannot see the type of) for a factory's result."""
+def _factory_kind(ctx: Context, factory, target: str, aliased: str | None = None) -> str | None:
+    """What a factory lambda's returns give: "value" (each a `T`, or some made by `new`), "made"
+    (each `new T`/`make_unique<T>`/`make_shared<T>`: constructible in place too), "pointer" (an
+    existing pointer or holder of a `T` among them: only `new_` takes it), or None (not a lambda,
+    or a result nbfix cannot type)."""
     if factory.type != "lambda_expression":
         return None
-    declarator = factory.child_by_field_name("declarator")
-    trailing = next((c for c in declarator.children if c.type == "trailing_return_type"), None) if declarator else None
-    if trailing is not None:
-        text = squash(node_text(trailing))
-        return "pointer" if text.endswith("*") or "_ptr<" in text else "value"
     kinds = set()
     for statement in descendants(factory, {"return_statement"}):
         if _owner_lambda(statement) != factory:
             continue
         value = statement.named_children[0] if statement.named_children else None
-        kinds.add(_result_kind(ctx, value, target) if value is not None else None)
-    return kinds.pop() if len(kinds) == 1 else None
+        kinds.add(_result_kind(ctx, value, target, aliased) if value is not None else None)
+    declarator = factory.child_by_field_name("declarator")
+    trailing = next((c for c in declarator.children if c.type == "trailing_return_type"), None) if declarator else None
+    if trailing is not None and (None in kinds or not kinds):
+        text = squash(node_text(trailing))
+        return "pointer" if text.endswith("*") or "_ptr<" in text else "value"
+    if not kinds or None in kinds:
+        return None
+    if kinds <= {"value", "made"}:
+        return "value" if "value" in kinds else "made"
+    return "pointer" if kinds <= {"made", "pointer"} else None
 
 
-def _result_kind(ctx: Context, value, target: str) -> str | None:
+def _result_kind(ctx: Context, value, target: str, aliased: str | None = None) -> str | None:
     """What one `return` gives: a `T` made there or declared as one ("value"), a new object
-    ("pointer"), or something nbfix cannot type (None)."""
+    ("made"), a pointer or holder a declared function returns ("pointer"), or something nbfix
+    cannot type (None)."""
     text = squash(node_text(value))
     if value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared")):
-        return "pointer"
-    names = (squash(target), target.split("<")[0].rsplit("::", 1)[-1])
+        return "made"
+    names = tuple(name for t in (target, aliased) if t for name in (squash(t), t.split("<")[0].rsplit("::", 1)[-1]))
     callee = value.child_by_field_name("function") if value.type == "call_expression" else (
         value.child_by_field_name("type") if value.type == "compound_literal_expression" else None)
     if callee is not None and squash(node_text(callee)) in names:
         return "value"
+    if callee is not None and value.type == "call_expression" and callee.type in ("identifier", "qualified_identifier"):
+        return _declared_result_kind(ctx, node_text(callee), names)
     if value.type == "identifier":
         declared = ctx.model.declared_type(node_text(value), value)
         return "value" if declared is not None and squash(declared) in names else None
+    return None
+
+
+def _local_alias(node, name: str) -> str | None:
+    """The type a `typedef T name;` or `using name = T;` in a block around `node`, before it,
+    stands for (pyopencl binds each class as `{ typedef program cls; py::class_<cls>(...) }`).
+    Where the block is a parse error the nearest such declaration before `node` counts."""
+    scope = node.parent
+    while scope is not None:
+        if scope.type in ("compound_statement", "ERROR"):
+            found = None
+            for statement in descendants(scope, {"type_definition", "alias_declaration"}):
+                if statement.end_byte <= node.start_byte:
+                    found = _alias_of(statement, name) or found
+            if found is not None:
+                return found
+        scope = scope.parent
+    return None
+
+
+def _alias_of(statement, name: str) -> str | None:
+    if statement.type == "type_definition":
+        declarator, aliased = statement.child_by_field_name("declarator"), statement.child_by_field_name("type")
+    elif statement.type == "alias_declaration":
+        declarator, aliased = statement.child_by_field_name("name"), statement.child_by_field_name("type")
+    else:
+        return None
+    if declarator is None or aliased is None or node_text(declarator) != name:
+        return None
+    return squash(node_text(aliased))
+
+
+def _declared_result_kind(ctx: Context, function: str, names: tuple[str, ...]) -> str | None:
+    """What a call to a declared function gives (pyopencl's `return create_program_with_source(...)`
+    declared `program *create_program_with_source(...)` in a header): every overload of that name
+    must return the class itself ("value"), or a raw or smart pointer to it ("pointer")."""
+    signatures = ctx.model.project.function_signatures(function)
+    kinds = {_type_kind(signature.returns, names) for signature in signatures or ()}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _type_kind(spelling: str, names: tuple[str, ...]) -> str | None:
+    text = squash(spelling).removeprefix("const ").strip()
+    if text in names:
+        return "value"
+    if text.endswith("*") and text[:-1].strip() in names:
+        return "pointer"
+    for holder in ("std::unique_ptr<", "std::shared_ptr<"):
+        if text.startswith(holder) and text.endswith(">") and text[len(holder):-1].strip() in names:
+            return "pointer"
     return None
 
 
