@@ -9,7 +9,7 @@ then measures:
   a. throughput, alternating the three commands in every repetition (raw parse, nbfix, ast-grep),
      median wall time and MB/s of each, and the ratio of medians nbfix / ast-grep:
        - raw parse: tree-sitter-cpp parsing of every file in this process;
-       - `nbfix check --no-cache --select <every rule> <corpus>` as a subprocess (cache cold);
+       - `nbfix check --no-cache --select <every check rule (not the NB5xx port rules)> <corpus>` as a subprocess (cache cold);
        - `ast-grep scan --config benchmarks/ast-grep/sgconfig.yml <corpus>` with one rule, the
          core pattern of NB101 (`.def(...)` with the return value policy `reference`);
   b. peak memory of every subprocess: largest single process (kernel ru_maxrss from wait4, which
@@ -621,8 +621,9 @@ def require_same(reference: str, other: str, what: str) -> None:
 
 
 def rule_codes(nbfix: str) -> list[str]:
+    """Every rule `check` can run: the port rules (NB5xx) are `nbfix port`'s, not a check's."""
     proc = subprocess.run([nbfix, "rules"], capture_output=True, text=True, check=False)
-    codes = re.findall(r"^(NB\d+)\s", proc.stdout, re.MULTILINE)
+    codes = [c for c in re.findall(r"^(NB\d+)\s", proc.stdout, re.MULTILINE) if not c.startswith("NB5")]
     if proc.returncode != 0 or not codes:
         raise BenchError(f"`nbfix rules` failed or listed no rule: {proc.stderr.strip()[-800:]}")
     return codes
