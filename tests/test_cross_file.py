@@ -71,3 +71,18 @@ def test_exception_the_module_cannot_see_is_only_suggested(tmp_path):
     assert all(f.new_content is None for f in result.files)
     (finding,) = [item.finding for f in result.files for item in f.remaining]
     assert finding.fix is None and "io::ReadError" in finding.message and "include its header" in finding.message
+
+
+def test_exceptions_of_vendored_libraries_are_not_the_projects_to_register(tmp_path):
+    # pytomlpp carries tl::optional in third_party/ and includes it: its bad_optional_access
+    # is that library's exception, not one the module should name.
+    write(tmp_path / "third_party" / "optional.hpp", ERRORS)
+    write(tmp_path / "src" / "bind.cpp", MODULE.format(include='#include "../third_party/optional.hpp"\n'))
+    assert findings(tmp_path, "NB202") == []
+
+
+def test_a_project_that_itself_lives_in_an_extern_folder_is_still_checked(tmp_path):
+    root = tmp_path / "extern" / "project"
+    write(root / "include" / "errors.h", ERRORS)
+    write(root / "src" / "bind.cpp", MODULE.format(include='#include "errors.h"\n'))
+    assert findings(root, "NB202") == [("bind.cpp", 4, "NB202")]  # at NB_MODULE

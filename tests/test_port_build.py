@@ -1,16 +1,15 @@
 """A ported project builds with a real `pip install` and passes its own tests: a tiny generated
-pybind11 project and mapbox_earcut's sdist from PyPI (always), and pybind/cmake_example,
-scikit_build_example and python_example when `NBFIX_REAL_SOURCES` names a folder holding them at
-the pinned commits."""
+pybind11 project, pybind's cmake_example, scikit_build_example and python_example (copied into
+fixtures/port/projects) and mapbox_earcut's sdist from PyPI."""
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from conftest import FIXTURES
 from port_harness import copy_project, pip_install, port_project, run_tests
 from real_sources import sdist_root
 
@@ -104,12 +103,12 @@ def test_a_ported_setup_py_project_builds_and_passes_its_tests(tmp_path: Path):
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-# Real projects from GitHub, pinned: (folder, commit, their tests). GitHub is out of CI's reach:
-# these run when `NBFIX_REAL_SOURCES` holds them.
+# Real projects from GitHub, copied at the pinned commits into fixtures/port/projects (see its
+# README): (folder, their tests).
 REAL = [
-    ("cmake_example", "7a94877f581a14de4de1a096fb053a55fc2a66bf", "tests"),
-    ("scikit_build_example", "99e679e1614fb9792eeed3d1aeae4166bc180dee", "tests"),
-    ("python_example", "f74b207512dbf9960ed1b4fcce13f8b6826a403d", "tests/test.py"),
+    ("cmake_example", "tests"),
+    ("scikit_build_example", "tests"),
+    ("python_example", "tests/test.py"),
 ]
 
 # Real projects from PyPI, as their sdists: (name, sdist URL, sha256, top folder, their tests).
@@ -124,12 +123,9 @@ SDISTS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("project", "commit", "tests"), REAL, ids=[r[0] for r in REAL])
-def test_a_ported_real_project_builds_and_passes_its_tests(project: str, commit: str, tests: str, tmp_path: Path):
-    sources = os.environ.get("NBFIX_REAL_SOURCES")
-    if not sources or not (Path(sources) / project).is_dir():
-        pytest.skip(f"set NBFIX_REAL_SOURCES to a folder holding {project}/ at {commit}")
-    root = copy_project(Path(sources) / project, tmp_path / project)
+@pytest.mark.parametrize(("project", "tests"), REAL, ids=[r[0] for r in REAL])
+def test_a_ported_real_project_builds_and_passes_its_tests(project: str, tests: str, tmp_path: Path):
+    root = copy_project(FIXTURES / "port" / "projects" / project, tmp_path / project)
     port_builds_and_passes(root, tests, tmp_path)
 
 

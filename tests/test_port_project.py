@@ -151,3 +151,36 @@ def test_a_porting_rule_that_crashes_is_one_line_naming_it(tmp_path: Path):
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith("rule NB599 crashed (IndexError: list index out of range at test_port_project.py:")
+
+
+def test_a_nanobind_project_is_left_as_it_is_python_included(tmp_path: Path):
+    root = write_tree(tmp_path, {
+        "CMakeLists.txt": '''
+            cmake_minimum_required(VERSION 3.15)
+            project(demo)
+            find_package(nanobind CONFIG REQUIRED)
+            nanobind_add_module(demo src/demo.cpp)
+        ''',
+        "src/demo.cpp": '''
+            #include <nanobind/nanobind.h>
+            namespace nb = nanobind;
+            NB_MODULE(demo, m) {
+                m.def("flag", [](bool on) { return on; }, nb::arg("on"));
+            }
+        ''',
+        # Under nanobind this is the behaviour a test may pin down: not a call to port.
+        "tests/test_demo.py": '''
+            import pytest
+
+            import demo
+
+
+            def test_int_is_not_bool():
+                with pytest.raises(TypeError):
+                    demo.flag(1)
+        ''',
+    })
+    before = snapshot(root)
+    shown = nbfix(root, "port", ".")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert snapshot(root) == before

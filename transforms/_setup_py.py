@@ -7,6 +7,8 @@ resolved from literals and module-level constants (`__version__ = "1.0"`). Whate
 
 from __future__ import annotations
 
+import posixpath
+import re
 from typing import Any, NamedTuple
 
 import libcst as cst
@@ -15,6 +17,22 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nbfix_transforms._port_text import Change, Lines, Note
 from nbfix_transforms._pyproject import raised_python_requirement
+
+
+class Root(str):
+    """The folder setup.py is in (`os.path.dirname(os.path.realpath(__file__))`): a path below it
+    is that path relative to the project, as CMake reads it."""
+
+
+# How setup.py files spell their own folder (whitespace removed).
+_ROOT_SPELLINGS = {
+    f"{outer}({inner}(__file__))"
+    for outer, inner in (("os.path.dirname", "os.path.realpath"), ("os.path.dirname", "os.path.abspath"),
+                         ("os.path.abspath", "os.path.dirname"), ("os.path.realpath", "os.path.dirname"))
+} | {"os.path.dirname(__file__)"} | {
+    f"{path}(__file__){resolve}.parent"
+    for path in ("Path", "pathlib.Path") for resolve in ("", ".resolve()", ".absolute()")
+}
 
 
 class Unknown(NamedTuple):
@@ -63,6 +81,46 @@ def read_setup_py(text: str, python_minimum: str) -> SetupPy:
     return reader.result
 
 
+class _Changed(cst.CSTVisitor):
+    """Every name bound anywhere in the file (each binding once), and the names changed in place."""
+
+    MUTATORS = frozenset({"append", "extend", "insert", "update", "remove", "pop", "clear", "add", "setdefault"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.assigned: list[str] = []
+        self.mutated: set[str] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.assigned += [n.value for n in _names(node.target)]
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.mutated.update(n.value for n in _names(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.assigned += [n.value for n in _names(node.target)]
+
+    def visit_For(self, node: cst.For) -> None:
+        self.assigned += [n.value for n in _names(node.target)]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in self.MUTATORS:
+            self.mutated.add(func.value.value)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if isinstance(node.value, cst.Name):  # `flags[0] = ...` (a read is counted too: safe side)
+            self.mutated.add(node.value.value)
+
+
+def _names(target: cst.BaseExpression) -> list[cst.Name]:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _names(e.value)]
+    return []
+
+
 class _Reader(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -90,12 +148,17 @@ class _Reader(cst.CSTVisitor):
     # -- collecting ---------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
+        changed = _Changed()
+        node.visit(changed)
         for statement in node.body:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
                         name = small.targets[0].target.value
-                        self.constants[name] = None if name in self.constants else small.value
+                        # A constant is bound once and never changed (`flags = []` then
+                        # `flags.append("-std=c++17")` under an `if` is computed).
+                        constant = changed.assigned.count(name) == 1 and name not in changed.mutated
+                        self.constants[name] = small.value if constant else None
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.module is not None and (get_full_name_for_node(node.module) or "").startswith("pybind11"):
@@ -157,12 +220,31 @@ class _Reader(cst.CSTVisitor):
             return [self.value(e.value, seen) for e in node.elements if isinstance(e, cst.Element)]
         if isinstance(node, cst.Dict):
             return {self.value(e.key, seen): self.value(e.value, seen) for e in node.elements if isinstance(e, cst.DictElement)}
+        if re.sub(r"\s+", "", cst.Module([]).code_for_node(node)) in _ROOT_SPELLINGS:
+            return Root(".")
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Divide)):
+            return self._joined(node, self.value(node.left, seen), self.value(node.right, seen))
+        if isinstance(node, cst.Call) and get_full_name_for_node(node.func) in ("os.path.join", "path.join"):
+            parts = [self.value(a.value, seen) for a in node.args if a.keyword is None and not a.star]
+            if parts and isinstance(parts[0], Root) and all(isinstance(p, str) for p in parts[1:]):
+                return posixpath.normpath(posixpath.join(*parts[1:])) if parts[1:] else parts[0]
+            return Unknown(node)
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[node.value]
             assigned = self.constants.get(node.value)
             if assigned is not None and node.value not in seen:
                 return self.value(assigned, seen | {node.value})
+        return Unknown(node)
+
+    @staticmethod
+    def _joined(node: cst.BinaryOperation, left: Any, right: Any) -> Any:
+        """`root + "/include"`, `root / "include"` -> "include"; "a" + "b" -> "ab"."""
+        if isinstance(left, Root) and isinstance(right, str) and not isinstance(right, Root):
+            if isinstance(node.operator, cst.Divide) or right.startswith("/"):
+                return posixpath.normpath(right.lstrip("/"))
+        elif isinstance(node.operator, cst.Add) and type(left) is str and type(right) is str:
+            return left + right
         return Unknown(node)
 
     def unknowns(self, value: Any) -> list[Unknown]:
@@ -294,7 +376,7 @@ class _Reader(cst.CSTVisitor):
         """`include_dirs=[pybind11.get_include(), "inc"]` -> `["inc"]`: nanobind brings its own."""
         if not isinstance(node, (cst.List, cst.Tuple)):
             return node
-        kept = [e for e in node.elements if "pybind11" not in cst.Module([]).code_for_node(e.value)]
+        kept = [e for e in node.elements if "pybind" not in cst.Module([]).code_for_node(e.value).lower()]
         return node.with_changes(elements=kept) if kept else None
 
 

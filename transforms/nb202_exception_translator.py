@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from nbfix.cpp.syntax import node_text, squash
 from nbfix.cpp.text import indent_unit, line_indent, newline_of
-from nbfix.index.declarations import IndexQueries, short_name
+from nbfix.index.declarations import IndexQueries, short_name, vendored
 from nbfix.model.facts import registered_exceptions
 from nbfix.rules import Context, Edit, Finding, Option, Priority, Rule, Safety
 
@@ -30,7 +30,8 @@ class ExceptionTranslator(Rule):
     """
     ## What it finds
     Exception classes defined in the given files (derived from `std::exception`, directly or
-    through other given classes) that no binding registers with `exception<T>(...)`
+    through other given classes), outside vendored folders (`third_party/`, `extern/`,
+    `vendor/`...: another library's exceptions are not the project's to name), that no binding registers with `exception<T>(...)`
     (pybind11: `register_exception<T>(...)`) or catches in a `register_exception_translator`.
 
     ## Why it matters
@@ -84,6 +85,7 @@ class ExceptionTranslator(Rule):
         missing = [
             name for name in project.exception_classes(extra)
             if name not in registered_here and name not in project.registered_exceptions
+            and not vendored(project.classes[name].defined_in or "", ctx.source.path.as_posix())
         ]
         if not missing:
             return

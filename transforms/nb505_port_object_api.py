@@ -73,7 +73,10 @@ class PortObjectApi(Rule):
     ## Fix safety
     Safe. `.cast<T>()` is rewritten only when the receiver is visibly a Python object (a
     wrapper-typed variable or parameter, an `.attr(...)`, an item of one, a wrapper
-    constructor); a user type with a `cast` member is left alone. `str(s)` is rewritten only when
+    constructor); a user type with a `cast` member is left alone. Where the result of
+    `.cast<py::str>()` (`int_`, `float_`, `bool_`) initialises a `std::string` (an integer,
+    `double`/`float`, `bool`), which pybind11's wrapper converted to implicitly, the cast is to
+    that declared type: nanobind's wrappers have no such conversion. `str(s)` is rewritten only when
     `s` is declared `std::string`. `tuple t(n)` (filled by index: nanobind tuples are immutable),
     `detail::` internals and the NumPy API are reported with the rewrite to make.
     """
@@ -209,9 +212,11 @@ class PortObjectApi(Rule):
                 return
             operator = next((c for c in access.children if c.type in (".", "->")), None)
             target = node_text(receiver) if operator is None or node_text(operator) == "." else f"*{node_text(receiver)}"
+            declared = _scalar_declared_from(view, call, arguments)
+            cast_to = f"<{declared}>" if declared is not None else node_text(arguments)
             yield self.finding(field, "nanobind has no `.cast<T>()` member: `cast<T>(o)` is a free function",
                                self.fix("Use the free function",
-                                        node_edit(call, f"{qualifier}::cast{node_text(arguments)}({target})")))
+                                        node_edit(call, f"{qualifier}::cast{cast_to}({target})")))
         elif expression.type == "field_expression" and node_text(field) == "add_object":
             call = call_of(expression)
             arguments = arguments_of(call) if call is not None else []
@@ -252,6 +257,40 @@ def _new_qualifier(view: PortView) -> str:
     if names and all(n in ("pybind11", "nanobind") for n in names):
         return "nanobind"
     return "nb"
+
+
+# pybind11's `str`, `int_`, `float_` and `bool_` convert implicitly to these C++ types; nanobind's
+# do not. `std::string s = o.cast<py::str>();` therefore casts to the declared type.
+_SCALARS = {
+    "str": frozenset({"std::string"}),
+    "int_": frozenset({
+        "int", "long", "longlong", "short", "unsigned", "unsignedint", "unsignedlong", "unsignedlonglong",
+        "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t",
+        "std::int8_t", "std::int16_t", "std::int32_t", "std::int64_t", "std::uint8_t", "std::uint16_t",
+        "std::uint32_t", "std::uint64_t", "size_t", "std::size_t", "ssize_t", "Py_ssize_t",
+    }),
+    "float_": frozenset({"double", "float"}),
+    "bool_": frozenset({"bool"}),
+}
+
+
+def _scalar_declared_from(view: PortView, call, arguments) -> str | None:
+    """`T x = o.cast<py::W>();` with `T` a C++ type pybind11's `W` converted to implicitly: `T`."""
+    declarator = call.parent
+    if declarator is None or declarator.type != "init_declarator" or declarator.child_by_field_name("value") != call:
+        return None
+    name = declarator.child_by_field_name("declarator")
+    declaration = declarator.parent
+    if name is None or name.type != "identifier" or declaration is None or declaration.type != "declaration":
+        return None
+    wrapped = squash(node_text(arguments))[1:-1]
+    head, _, wrapper = wrapped.rpartition("::")
+    kind = declaration.child_by_field_name("type")
+    if head not in (*view.qualifiers, *view.nanobind) or wrapper not in _SCALARS or kind is None:
+        return None
+    declared = node_text(kind)
+    qualifiers = [c for c in declaration.children if c.type == "type_qualifier"]
+    return declared if squash(declared) in _SCALARS[wrapper] and len(qualifiers) <= 1 else None
 
 
 def _is_wrapper(ctx: Context, view: PortView, node) -> bool:

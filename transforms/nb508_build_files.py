@@ -49,8 +49,12 @@ class BuildFiles(PortRule):
     with `Pybind11Extension`s becomes a generated `CMakeLists.txt` (sources, include folders,
     define macros, compile and link arguments, C++ standard; a define carrying the package
     version takes scikit-build-core's), a scikit-build-core `[build-system]` and a `[project]`
-    table from `setup()`'s arguments. setup.py is read, never run: what it computes is
-    reported with what to write by hand.
+    table from `setup()`'s arguments. setup.py is read, never run: paths built from its own
+    folder (`os.path.join(os.path.dirname(__file__), "inc")`, `dir_path + "/inc"`) are read as
+    project paths, pybind11's include folder is dropped, and what it computes (a list grown
+    under an `if`, a file read) is reported with what to write by hand. Without a project name
+    in `setup()` or `[project]` (setup.cfg is not read) nothing is generated: the report says
+    to write `[project]` and run the port again.
 
     ## Fix safety
     Safe: each change is the documented nanobind equivalent (PORTING.md rows 119-124) and
@@ -78,11 +82,14 @@ class BuildFiles(PortRule):
         ported: list[PortedFile] = []
         setup_text = Text.read(root / "setup.py")
         setup = self._read_setup(setup_text, PYTHON_MINIMUM[ctx.target_version]) if setup_text else None
-        switched = setup is not None and setup.project is not None and bool(setup.extensions)
-        switched = switched and not (root / "CMakeLists.txt").exists()
+        builds = setup is not None and setup.project is not None and bool(setup.extensions)
+        # scikit-build-core needs the project's name: from setup() or an existing [project] table
+        # (a name only in setup.cfg is not read).
+        named = builds and setup is not None and bool((setup.project or {}).get("name") or _names_project(root))
+        switched = named and not (root / "CMakeLists.txt").exists()
         if setup_text is not None and setup is not None and (setup.project is not None or setup.notes or cmake_ported):
             done = not switched and _built_by_nanobind(root)  # an earlier port switched the build
-            ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched or done))
+            ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched or done, builds and not named))
         if switched:
             ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version))
         ported += cmake
@@ -114,11 +121,16 @@ class BuildFiles(PortRule):
         return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, port.changes)),
                           self._findings(text.text, port.notes))
 
-    def _setup_file(self, path: Path, text: Text, setup: SetupPy, switched: bool) -> PortedFile:
+    def _setup_file(self, path: Path, text: Text, setup: SetupPy, switched: bool, unnamed: bool) -> PortedFile:
         from nbfix_transforms._port_text import Note, applied
 
         notes = setup.notes
-        if switched:
+        if unnamed:
+            notes = [Note(setup.call, setup.call, (
+                "setup.py builds Pybind11Extensions but setup() names no project (setup.cfg's metadata is not "
+                "read): write a [project] table with `name` and `version` into pyproject.toml, then run "
+                "`nbfix port` again to move the build to scikit-build-core"))]
+        elif switched:
             notes = notes + [Note(setup.call, setup.call, (
                 "the build now runs through scikit-build-core and the generated CMakeLists.txt: setup.py is no "
                 "longer read by `pip install`; delete it"))]
@@ -158,6 +170,22 @@ class BuildFiles(PortRule):
         from nbfix_transforms._port_text import byte_offset
 
         return tuple(self.at(byte_offset(text, n.start), byte_offset(text, n.end), n.message) for n in notes)
+
+
+def _names_project(root: Path) -> bool:
+    """pyproject.toml has a [project] table with a name."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    from nbfix_transforms._port_text import Text
+
+    text = Text.read(root / "pyproject.toml")
+    try:
+        return text is not None and bool(tomllib.loads(text.text).get("project", {}).get("name"))
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def _built_by_nanobind(root: Path) -> bool:

@@ -3,6 +3,7 @@
 Rules use it to see what a member pointer or function returns ("visible" types in RULES.md).
 """
 
+import posixpath
 import sys
 from typing import TYPE_CHECKING, Any, Collection, Iterable, Iterator, Literal, Mapping, NamedTuple, Sequence
 
@@ -85,6 +86,19 @@ STD_EXCEPTIONS = frozenset({
 
 
 _TEMPLATE_ARGS = LazyPattern(r"<[^<>]*>")
+
+
+# Folders that hold other people's code a project carries along (and their tests): what is
+# declared there is not the project's to bind.
+VENDORED_FOLDERS = frozenset({"third_party", "thirdparty", "3rdparty", "external", "extern", "vendor", "vendored", "deps"})
+
+
+def vendored(path: str, beside: str) -> bool:
+    """Does a (posix) path lie in a vendored folder (`third_party/json/...`) below the folder it
+    shares with `beside` (the file asking)? A project that itself lives in `extern/` is not."""
+    shared = posixpath.commonpath([path, beside]) if path.startswith("/") == beside.startswith("/") else ""
+    below = path[len(shared):].lstrip("/") if shared else path
+    return not VENDORED_FOLDERS.isdisjoint(below.lower().split("/")[:-1])
 
 
 def short_name(text: str) -> str:

@@ -2,8 +2,8 @@
 
 Which module-level functions and constructors take a `bool` or a pointer at which position or
 keyword, whether that pointer accepts `None` (`.none()`), and which enums are arithmetic. Only
-names bound directly on an `NB_MODULE`/`PYBIND11_MODULE` module are described: those are the
-ones Python code can be seen to reach through the module's name.
+names bound directly on a `PYBIND11_MODULE` module are described: those are the ones Python code
+can be seen to reach through the module's name (nanobind bindings have nothing left to port).
 """
 
 from __future__ import annotations
@@ -45,11 +45,13 @@ class PythonApi(NamedTuple):
 
 
 def python_api(models: Iterable[BindingModel]) -> PythonApi:
-    """The facts of every given file's bindings, merged."""
+    """The facts of every given file's pybind11 bindings, merged."""
     modules: set[str] = set()
     callables: dict[str, list[Callee]] = {}
     enums: dict[str, bool] = {}
     for model in models:
+        if model.dialect.name != "pybind11":
+            continue  # nanobind bindings already are what the Python code meets: nothing to port
         modules.update(extension_modules(model.text.encode("utf-8")))
         for binding in model.bindings:
             attribute = _module_attribute(binding)
