@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES
 
 from nbfix.port.build import port_build_files
-from nbfix.port.files import porting_rules, write_ported
+from nbfix.port.files import as_results, porting_rules, write_results
 from nbfix.port.python import port_python_files, python_api_of
 from nbfix.rules.registry import rule_by_selector
 
@@ -90,7 +90,7 @@ def test_port_findings(case: Path, tmp_path: Path):
 @pytest.mark.parametrize("case", PORT_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_port_twice_changes_nothing(case: Path, tmp_path: Path):
     root = project_copy(case, tmp_path)
-    write_ported(port(case, root))
+    assert write_results(as_results(port(case, root))) == []
     assert [p.path for p in port(case, root) if p.changed] == []
 
 
@@ -111,13 +111,13 @@ def test_porting_rules_stay_out_of_check_and_apply():
     assert [r.code for r in porting_rules("build")] == ["NB508"]
 
 
-def test_write_ported_creates_new_files_and_refuses_to_overwrite(tmp_path: Path):
-    from nbfix.core.writer import WriteError
+def test_a_created_file_is_written_once_and_never_over_another(tmp_path: Path):
     from nbfix.rules.porting import PortedFile
 
-    created = PortedFile(tmp_path / "CMakeLists.txt", None, b"project(x)\n", ())
-    write_ported([created])
-    assert created.path.read_bytes() == b"project(x)\n"
-    with pytest.raises(WriteError):
-        write_ported([created])
+    (rule,) = rule_by_selector("NB508")
+    created = as_results([PortedFile(tmp_path / "CMakeLists.txt", None, b"project(x)\n", (), rule)])
+    assert write_results(created) == []
+    assert (tmp_path / "CMakeLists.txt").read_bytes() == b"project(x)\n"
+    (refused,) = write_results(created)
+    assert refused.endswith("CMakeLists.txt: exists already; not written")
     assert [p.name for p in tmp_path.iterdir()] == ["CMakeLists.txt"]

@@ -311,8 +311,11 @@ def _local_alias(node, name: str) -> str | None:
     scope = node.parent
     while scope is not None:
         if scope.type in ("compound_statement", "ERROR"):
+            # A block's own statements; in a parse error the structure is lost: any before `node`.
+            statements = scope.named_children if scope.type == "compound_statement" else descendants(
+                scope, {"type_definition", "alias_declaration"})
             found = None
-            for statement in descendants(scope, {"type_definition", "alias_declaration"}):
+            for statement in statements:
                 if statement.end_byte <= node.start_byte:
                     found = _alias_of(statement, name) or found
             if found is not None:

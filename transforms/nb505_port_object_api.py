@@ -305,20 +305,25 @@ def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
         return function is not None and any(r.node == function or r.node.parent == function for r in view.references)
     if node.type == "field_expression":  # `p.second` of a `std::pair<py::handle, py::handle>`
         base, field = node.child_by_field_name("argument"), node.child_by_field_name("field")
-        declared = ctx.model.declared_type(node_text(base), base) if base is not None and base.type == "identifier" else None
+        if base is None or base.type != "identifier" or field is None or node_text(field) not in ("first", "second"):
+            return False
+        if _dict_item(ctx, view, base):  # `for (auto &&it : dict)`: each item is a (key, value) pair
+            return True
+        declared = ctx.model.declared_type(node_text(base), base)
         wrappers = [f"{q}::{w}" for q in (*view.qualifiers, *view.nanobind) for w in ("handle", "object")]
-        return (declared is not None and field is not None and node_text(field) in ("first", "second")
-                and squash(declared).startswith(("std::pair<", "conststd::pair<")) and any(w in declared for w in wrappers))
+        return (declared is not None and squash(declared).startswith(("std::pair<", "conststd::pair<"))
+                and any(w in declared for w in wrappers))
     if node.type == "subscript_expression":
         inner = node.child_by_field_name("argument")
         return inner is not None and _is_wrapper(ctx, view, inner)
     if node.type in ("identifier", "pointer_expression"):
         name = node if node.type == "identifier" else node.child_by_field_name("argument")
-        declared = ctx.model.declared_type(node_text(name), node) if name is not None else None
-        if declared is None:
-            declared = _range_element(ctx, view, node)
+        found = ctx.model.declaration_of(node_text(name), node) if name is not None else None
+        declared = found[1] if found is not None else _range_element(ctx, view, node)
         if declared is None:
             return False
+        if found is not None and found[2] is not None and squash(declared).replace("const", "").rstrip("&*") == "auto":
+            return found[2].start_byte < node.start_byte and _is_wrapper(ctx, view, found[2])  # `auto v = it.second;`
         bare = squash(declared).replace("const", "").rstrip("&*")
         head, _, rest = bare.partition("::")
         return (head in view.qualifiers or head in view.nanobind) and rest.split("<")[0] in WRAPPERS
@@ -353,6 +358,21 @@ def _range_element(ctx: Context, view: PortView, node) -> str | None:
     if declarator is None or right is None or node_text(declarator).lstrip("&* ") != name:
         return None
     return "nb::handle" if _is_wrapper(ctx, view, right) else None
+
+
+def _dict_item(ctx: Context, view: PortView, node) -> bool:
+    """Is `node` the variable of a range-for over a dict (visibly declared one)?"""
+    loop = node.parent
+    while loop is not None and loop.type != "for_range_loop":
+        loop = loop.parent
+    if loop is None:
+        return False
+    declarator, right = loop.child_by_field_name("declarator"), loop.child_by_field_name("right")
+    if declarator is None or right is None or node_text(declarator).lstrip("&* ") != node_text(node) or right.type != "identifier":
+        return False
+    declared = ctx.model.declared_type(node_text(right), right)
+    bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
+    return bare in {f"{q}::dict" for q in (*view.qualifiers, *view.nanobind)}
 
 
 def _is_std_string(ctx: Context, node) -> bool:

@@ -26,6 +26,7 @@ def port(
     colour: bool,
 ) -> int:
     def body() -> int:
+        from nbfix.port.files import write_results
         from nbfix.port.sides import default_target_version
         from nbfix.port.session import port as port_files
         from nbfix.report.porting import FORMATS
@@ -41,7 +42,7 @@ def port(
         if show_diff:
             _print_diffs(result.files, colour)
         else:
-            errors += _write(result.files)
+            errors += write_results(result.files)
         if not quiet or output_file is not None:
             commands.emit(FORMATS[output_format](result.files, not show_diff), output_file)
         commands.print_errors(result.warnings + errors)
@@ -63,20 +64,3 @@ def _print_diffs(files, colour: bool) -> None:
             after = file.source.with_content(file.new_content)
             text = unified_diff(file.source.display, file.source.raw, after, is_new(file))
             sys.stdout.write(colourise(text) if colour else text)
-
-
-def _write(files) -> list[str]:
-    from nbfix.core.writer import WriteError, write_atomic, write_new
-    from nbfix.port.files import is_new
-
-    errors = []
-    for file in files:
-        if file.changed:
-            try:
-                if is_new(file):
-                    write_new(file.source.path, file.source.with_content(file.new_content))
-                else:
-                    write_atomic(file.source, file.new_content)
-            except WriteError as exc:
-                errors.append(str(exc))
-    return errors

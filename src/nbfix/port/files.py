@@ -49,22 +49,24 @@ def run_rules(rules: Sequence[type[PortRule]], ctx: PortContext) -> list[PortedF
     return ported
 
 
-def write_ported(files: Iterable[PortedFile]) -> None:
-    """Write every changed file or none (`core.writer`): existing ones replaced atomically with
-    their mode kept, unchanged since they were read; new ones created, never over a file."""
-    from nbfix.core.writer import write_all, write_new
+def write_results(files: Iterable[FileResult]) -> list[str]:
+    """Write every changed file through `core.writer`: an existing one replaced atomically (the
+    same checks as `apply`), a new one created, never over a file. One line per file that could
+    not be written; the others are still written."""
+    from nbfix.core.writer import WriteError, write_atomic, write_new
 
-    files = [f for f in files if f.changed]
-    write_all([(_source(f), f.new) for f in files if f.old is not None])
-    for created in (f for f in files if f.old is None):
-        write_new(created.path, created.new)
-
-
-def _source(file: PortedFile) -> Source:
-    """The file as read, for the writer's checks; `new` carries its own BOM, so none is added."""
-    assert file.old is not None
-    mode = file.path.stat().st_mode
-    return Source(file.path, str(file.path), file.old, b"", detect_newline(file.old.removeprefix(UTF8_BOM)), mode)
+    errors = []
+    for file in files:
+        if not file.changed:
+            continue
+        try:
+            if is_new(file):
+                write_new(file.source.path, file.source.with_content(file.new_content))
+            else:
+                write_atomic(file.source, file.new_content)
+        except WriteError as exc:
+            errors.append(str(exc))
+    return errors
 
 
 def as_results(files: Iterable[PortedFile]) -> list[FileResult]:

@@ -37,7 +37,8 @@ def port_python_files(
     paths: Iterable[Path], api: PythonApi, target_version: int = 3, rules: Sequence[type[PortRule]] | None = None
 ) -> list[PortedFile]:
     """The Python files under `paths` that the port changes or reports on (the "python" rules:
-    NB509 unless `rules` selects otherwise). Nothing is written: see `files.write_ported`."""
+    NB509 unless `rules` selects otherwise).
+    Nothing is written: `files.as_results`, then `files.write_results`."""
     from nbfix.run.python_side import python_files
 
     files = tuple(python_files(paths))
@@ -58,6 +59,8 @@ def port_python(paths: list[Path], settings: Settings, target_version: int) -> P
     if not rules:
         return PortSide([], [], [])
     found = discover(paths, settings.replace(extensions=("py",)))
+    if not found.files:
+        return PortSide([], [], [])  # nothing to port: the C++ is not read a second time
     try:
         api = python_api_of(paths, settings)
         files = as_results(port_python_files(found.files, api, target_version, rules))
