@@ -348,31 +348,31 @@ def _is_accessor(node) -> bool:
 
 def _range_element(ctx: Context, view: PortView, node) -> str | None:
     """`for (auto item : list)` over a wrapper: the items are handles."""
-    name = node_text(node)
-    loop = node.parent
-    while loop is not None and loop.type != "for_range_loop":
-        loop = loop.parent
-    if loop is None:
-        return None
-    declarator, right = loop.child_by_field_name("declarator"), loop.child_by_field_name("right")
-    if declarator is None or right is None or node_text(declarator).lstrip("&* ") != name:
-        return None
-    return "nb::handle" if _is_wrapper(ctx, view, right) else None
+    right = _loop_range(node)
+    return "nb::handle" if right is not None and _is_wrapper(ctx, view, right) else None
 
 
 def _dict_item(ctx: Context, view: PortView, node) -> bool:
     """Is `node` the variable of a range-for over a dict (visibly declared one)?"""
-    loop = node.parent
-    while loop is not None and loop.type != "for_range_loop":
-        loop = loop.parent
-    if loop is None:
-        return False
-    declarator, right = loop.child_by_field_name("declarator"), loop.child_by_field_name("right")
-    if declarator is None or right is None or node_text(declarator).lstrip("&* ") != node_text(node) or right.type != "identifier":
+    right = _loop_range(node)
+    if right is None or right.type != "identifier":
         return False
     declared = ctx.model.declared_type(node_text(right), right)
     bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
     return bare in {f"{q}::dict" for q in (*view.qualifiers, *view.nanobind)}
+
+
+def _loop_range(node):
+    """What the enclosing range-for iterates over, when `node` names its variable."""
+    loop = node.parent
+    while loop is not None and loop.type != "for_range_loop":
+        loop = loop.parent
+    if loop is None:
+        return None
+    declarator, right = loop.child_by_field_name("declarator"), loop.child_by_field_name("right")
+    if declarator is None or right is None or node_text(declarator).lstrip("&* ") != node_text(node):
+        return None
+    return right
 
 
 def _is_std_string(ctx: Context, node) -> bool:
