@@ -184,3 +184,35 @@ def test_a_nanobind_project_is_left_as_it_is_python_included(tmp_path: Path):
     shown = nbfix(root, "port", ".")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert snapshot(root) == before
+
+
+CMAKE = '''
+    cmake_minimum_required(VERSION 3.15)
+    project(demo)
+    find_package(pybind11 CONFIG REQUIRED)
+    pybind11_add_module(demo src/demo.cpp)
+'''
+
+
+def test_build_file_links_are_never_replaced(tmp_path: Path):
+    root = write_tree(tmp_path / "project", {"cmake/demo.cmake.txt": CMAKE, "src/demo.cpp": PROJECT["src/demo.cpp"]})
+    outside = write_tree(tmp_path / "elsewhere", {"CMakeLists.txt": CMAKE}) / "CMakeLists.txt"
+    (root / "CMakeLists.txt").symlink_to("cmake/demo.cmake.txt")  # inside: its target is ported
+    (root / "sub").mkdir()
+    (root / "sub" / "CMakeLists.txt").symlink_to(outside)  # outside: not the project's
+    shown = nbfix(root, "port", ".")
+    assert shown.returncode == 1 and shown.stderr == "", shown.stderr
+    assert (root / "CMakeLists.txt").is_symlink() and (root / "sub" / "CMakeLists.txt").is_symlink()
+    assert "nanobind_add_module(demo" in (root / "cmake" / "demo.cmake.txt").read_text()
+    assert outside.read_text() == textwrap.dedent(CMAKE).lstrip()
+
+
+def test_a_read_only_build_file_is_one_line_and_the_rest_is_written(tmp_path: Path):
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "src/demo.cpp": PROJECT["src/demo.cpp"]})
+    (root / "CMakeLists.txt").chmod(0o444)
+    shown = nbfix(root, "port", ".")
+    assert shown.returncode == 2
+    (error,) = shown.stderr.splitlines()
+    assert "CMakeLists.txt" in error
+    assert "find_package(pybind11" in (root / "CMakeLists.txt").read_text()
+    assert b"NB_MODULE" in (root / "src/demo.cpp").read_bytes()

@@ -203,4 +203,7 @@ def cmake_files(root: Path) -> list[Path]:
     for folder, subfolders, names in os.walk(root):
         subfolders[:] = sorted(s for s in subfolders if s not in _SKIPPED_FOLDERS and not s.startswith("build"))
         found += [Path(folder) / n for n in sorted(names) if n == "CMakeLists.txt" or n.endswith(".cmake")]
-    return found
+    # As `check`'s walk: a link stands for its target inside the project (ported once, under
+    # the target's name); a link to a file outside it is not the project's to port.
+    targets = (p.resolve() if p.is_symlink() else p for p in found)
+    return list(dict.fromkeys(p for p in targets if p == root or root in p.parents))

@@ -42,11 +42,19 @@ def run_rules(rules: Sequence[type[PortRule]], ctx: PortContext) -> list[PortedF
             raise
         except Exception as exc:
             raise RuleCrashed(rule.code, exc) from exc
-        ported += [p._replace(rule=rule) for p in made]
+        ported += [p._replace(path=_own_name(p.path, ctx.root), rule=rule) for p in made]
     claimed = [p.path for p in ported if p.changed]
     if len(claimed) != len(set(claimed)):
         raise ValueError(f"two porting rules change the same file: {sorted(set(p for p in claimed if claimed.count(p) > 1))}")
     return ported
+
+
+def _own_name(path: Path, root: Path) -> Path:
+    """A link to a file inside the project stands for that file (the writer edits files, never
+    links); a link out of it stays a link, which the writer refuses with a one-line error."""
+    if path.is_symlink() and root.resolve() in path.resolve().parents:
+        return path.resolve()
+    return path
 
 
 def write_results(files: Iterable[FileResult]) -> list[str]:
@@ -133,5 +141,5 @@ def _display(path: Path) -> str:
     """The path relative to the working folder when it lies inside it, as the C++ side shows it."""
     import os
 
-    inside = Path.cwd() in path.resolve().parents
+    inside = Path.cwd() in path.absolute().parents  # a symlink is shown by its own name
     return Path(os.path.relpath(path)).as_posix() if inside else path.as_posix()
