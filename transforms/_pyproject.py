@@ -115,7 +115,19 @@ def _raise_requires_python(document: Any, version: int) -> list[str]:
             f'requires-python = "{current}": nanobind {version}.x needs Python {minimum} or newer; adjust it by hand'
         ]
     project["requires-python"] = raised
+    _drop_older_python_classifiers(project, minimum)
     return []
+
+
+def _drop_older_python_classifiers(project: Any, minimum: str) -> None:
+    """The "Programming Language :: Python :: 3.9" classifiers the raised minimum excludes."""
+    classifiers = project.get("classifiers")
+    if not isinstance(classifiers, list):
+        return
+    older = [i for i, c in enumerate(classifiers) if (m := re.fullmatch(r"Programming Language :: Python :: (\d+\.\d+)", str(c)))
+             and _version(m[1]) < _version(minimum)]
+    for index in reversed(older):
+        del classifiers[index]
 
 
 def raised_python_requirement(current: str, minimum: str) -> str | None:

@@ -23,8 +23,8 @@ class BuildFiles(PortRule):
     The build files of a pybind11 project, for `nbfix port`: `CMakeLists.txt` and `*.cmake`
     (`find_package(pybind11)`, `add_subdirectory(.../pybind11)`, `pybind11_add_module`,
     `pybind11::` link targets, `python_add_library` modules linking pybind11), `pyproject.toml`
-    (`[build-system] requires`, `requires-python`) and a `setup.py` building
-    `Pybind11Extension`s.
+    (`[build-system] requires`, `requires-python` and the Python classifiers it excludes) and a
+    `setup.py` building `Pybind11Extension`s.
 
     ## Why it matters
     A port of the C++ code does not build until the build finds and uses nanobind: nanobind has
