@@ -216,3 +216,19 @@ def test_a_read_only_build_file_is_one_line_and_the_rest_is_written(tmp_path: Pa
     assert "CMakeLists.txt" in error
     assert "find_package(pybind11" in (root / "CMakeLists.txt").read_text()
     assert b"NB_MODULE" in (root / "src/demo.cpp").read_bytes()
+
+
+def test_free_threaded_is_added_only_for_nanobind_3(tmp_path: Path):
+    # FREE_THREADED came with nanobind 2.2: a port to 2.x, which may get 2.0, leaves the target
+    # as it is and the dropped `mod_gil_not_used()` stays reported.
+    from nbfix.port.build import port_build_files
+
+    files = {"CMakeLists.txt": CMAKE, "src/demo.cpp": '''
+        #include <pybind11/pybind11.h>
+        PYBIND11_MODULE(demo, m, pybind11::mod_gil_not_used()) {}
+    '''}
+    for version, expected in ((3, "nanobind_add_module(demo FREE_THREADED src/demo.cpp)"),
+                              (2, "nanobind_add_module(demo src/demo.cpp)")):
+        root = write_tree(tmp_path / str(version), files)
+        (cmake,) = [p for p in port_build_files(root, version) if p.path.name == "CMakeLists.txt"]
+        assert expected in cmake.new.decode()

@@ -163,8 +163,10 @@ class CMakePort(NamedTuple):
     notes: list[Note]
 
 
-def port_cmake(text: str, version: int) -> CMakePort:
-    """The changes turning a pybind11 CMake file into a nanobind one, and what needs a person."""
+def port_cmake(text: str, version: int, free_threaded: frozenset[str] = frozenset()) -> CMakePort:
+    """The changes turning a pybind11 CMake file into a nanobind one, and what needs a person.
+    `free_threaded` names the modules whose C++ declared `py::mod_gil_not_used()`: their target
+    gets nanobind's `FREE_THREADED` (PORTING.md row 6)."""
     found = commands(text)
     newline = "\r\n" if "\r\n" in text else "\n"
     changes: list[Change] = []
@@ -181,9 +183,9 @@ def port_cmake(text: str, version: int) -> CMakePort:
             if command.name == "add_subdirectory":
                 notes.append(Note(command.start, command.end, _VENDORED.format(command.argument_texts()[0])))
         elif command.name == "pybind11_add_module":
-            _port_add_module(text, command, changes, notes)
+            _port_add_module(text, command, changes, notes, free_threaded)
         elif command.name == "target_link_libraries":
-            _port_link(text, command, modules, changes, notes)
+            _port_link(text, command, modules, changes, notes, free_threaded)
         elif command.name in ("fetchcontent_declare", "fetchcontent_makeavailable") and "pybind11" in command.argument_texts():
             notes.append(Note(command.start, command.end, _FETCHED))
         elif command.name.startswith("pybind11_"):
@@ -226,9 +228,13 @@ def _indent(text: str, at: int) -> str:
     return text[line_start:at] if not text[line_start:at].strip() else ""
 
 
-def _port_add_module(text: str, command: Command, changes: list[Change], notes: list[Note]) -> None:
+def _port_add_module(text: str, command: Command, changes: list[Change], notes: list[Note],
+                     free_threaded: frozenset[str] = frozenset()) -> None:
     name_end = command.start + len("pybind11_add_module")
     changes.append(Change(command.start, name_end, "nanobind_add_module"))
+    target = command.arguments[0] if command.arguments else None
+    if target is not None and target.text in free_threaded:
+        changes.append(Change(target.end, target.end, " FREE_THREADED"))
     options = [a for a in command.arguments[1:] if a.text in _MODULE_OPTIONS]
     for option in options:
         replacement = _MODULE_OPTIONS[option.text]
@@ -276,7 +282,8 @@ def _python_library_modules(found: list[Command]) -> dict[str, Command]:
     return modules
 
 
-def _port_link(text: str, command: Command, modules: dict[str, Command], changes: list[Change], notes: list[Note]) -> None:
+def _port_link(text: str, command: Command, modules: dict[str, Command], changes: list[Change], notes: list[Note],
+               free_threaded: frozenset[str] = frozenset()) -> None:
     """Row 122: a target linking pybind11's interface targets."""
     texts = command.argument_texts()
     linked = [a for a in command.arguments[1:] if a.text in _PYBIND11_TARGETS]
@@ -294,7 +301,7 @@ def _port_link(text: str, command: Command, modules: dict[str, Command], changes
                           "nanobind_build_library(nanobind-static) and apply nanobind_compile_options/"
                           "nanobind_link_options to the target"))
         return
-    changes.append(_as_nanobind_module(library))
+    changes.append(_as_nanobind_module(library, free_threaded))
     others = [a for a in command.arguments[1:] if a not in linked and a.text not in ("PRIVATE", "PUBLIC", "INTERFACE")]
     if others:
         changes.extend(_removal(text, a) for a in linked)
@@ -302,11 +309,12 @@ def _port_link(text: str, command: Command, modules: dict[str, Command], changes
         changes.append(Change(command.start, _line_end(text, command.end), ""))
 
 
-def _as_nanobind_module(library: Command) -> Change:
+def _as_nanobind_module(library: Command, free_threaded: frozenset[str]) -> Change:
     """`python_add_library(t MODULE [WITH_SOABI] srcs)` -> `nanobind_add_module(t srcs)`:
     nanobind names the file with the interpreter's suffix itself."""
     target, *rest = [a.text for a in library.arguments if a.text not in ("MODULE", "WITH_SOABI")]
-    return Change(library.start, library.end, f"nanobind_add_module({' '.join([target, *rest])})")
+    options = ["FREE_THREADED"] if target in free_threaded else []
+    return Change(library.start, library.end, f"nanobind_add_module({' '.join([target, *options, *rest])})")
 
 
 def _line_end(text: str, at: int) -> int:
@@ -339,7 +347,8 @@ def _raised_minimum(found: list[Command]) -> list[Change]:
 # A CMakeLists.txt for a setup.py build
 
 
-def generated_cmake(extensions: list, version: int, version_define: str | None) -> str:
+def generated_cmake(extensions: list, version: int, version_define: str | None,
+                    free_threaded: frozenset[str] = frozenset()) -> str:
     """The CMakeLists.txt building setup.py's extensions (`_setup_py.Extension`) with nanobind
     under scikit-build-core. `version_define` names the define macro that carried the package
     version; it now comes from scikit-build-core (`SKBUILD_PROJECT_VERSION`)."""
@@ -351,13 +360,14 @@ def generated_cmake(extensions: list, version: int, version_define: str | None) 
         find_nanobind(False, version, "", "\n"),
     ]
     for extension in extensions:
-        lines += [""] + _extension_lines(extension, version_define)
+        lines += [""] + _extension_lines(extension, version_define, free_threaded)
     return "\n".join(lines) + "\n"
 
 
-def _extension_lines(extension, version_define: str | None) -> list[str]:
+def _extension_lines(extension, version_define: str | None, free_threaded: frozenset[str]) -> list[str]:
     package, _, target = extension.name.rpartition(".")
-    lines = [f"nanobind_add_module({target} {_words(extension.sources)})"]
+    options = " FREE_THREADED" if target in free_threaded else ""
+    lines = [f"nanobind_add_module({target}{options} {_words(extension.sources)})"]
     defines = [
         f"{name}=${{SKBUILD_PROJECT_VERSION}}" if name == version_define else name if value is None else f"{name}={value}"
         for name, value in extension.define_macros

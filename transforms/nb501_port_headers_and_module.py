@@ -128,7 +128,8 @@ class PortHeadersAndModule(Rule):
     `nanobind/make_iterator.h` from `make_iterator`. `pybind11/embed.h` and `pybind11/iostream.h`
     have no nanobind counterpart: reported, not changed. A third `PYBIND11_MODULE` argument
     (`py::mod_gil_not_used()`) is dropped and reported: free threading is a CMake option in
-    nanobind (`nanobind_add_module(... FREE_THREADED ...)`).
+    nanobind (`nanobind_add_module(... FREE_THREADED ...)`, which NB508 adds to the module's
+    target when porting to nanobind 3).
     """
 
     code = "NB501"
@@ -317,7 +318,8 @@ def _module_arguments(content: bytes, after: int) -> tuple[list[Edit], str | Non
     spans = found[0]
     dropped = content[spans[2][0]:spans[-1][1]].decode("utf-8", "replace")
     advice = (f"`{dropped}` dropped from the module macro: in nanobind free threading is chosen in CMake "
-              "(`nanobind_add_module(<target> FREE_THREADED ...)`); multiple interpreters are not supported")
+              "(`nanobind_add_module(<target> FREE_THREADED ...)`: `nbfix port` adds it to the target named after "
+              "the module, check any other); multiple interpreters are not supported")
     return [Edit(spans[1][1], spans[-1][1], "")], advice
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ class BuildFiles(PortRule):
     find_package(nanobind CONFIG REQUIRED)
     nanobind_add_module(ext LTO src/ext.cpp)
     ```
+    with `FREE_THREADED` after the target when the module's C++ declared
+    `py::mod_gil_not_used()` (for nanobind 3: the option came with 2.2),
     and `"nanobind>=3.0"` in place of `"pybind11"` in `[build-system] requires`. A `setup.py`
     with `Pybind11Extension`s becomes a generated `CMakeLists.txt` (sources, include folders,
     define macros, compile and link arguments, C++ standard; a define carrying the package
@@ -77,7 +80,9 @@ class BuildFiles(PortRule):
         from nbfix_transforms._port_text import Text
 
         root = ctx.root
-        cmake = [self._cmake_file(path, ctx.target_version) for path in cmake_files(root)]
+        # `FREE_THREADED` came with nanobind 2.2: a port for 2.x may get an older one.
+        free_threaded = modules_without_gil(root) if ctx.target_version >= 3 else frozenset()
+        cmake = [self._cmake_file(path, ctx.target_version, free_threaded) for path in cmake_files(root)]
         cmake_ported = any(p.changed for p in cmake)
         ported: list[PortedFile] = []
         setup_text = Text.read(root / "setup.py")
@@ -91,7 +96,7 @@ class BuildFiles(PortRule):
             done = not switched and _built_by_nanobind(root)  # an earlier port switched the build
             ported.append(self._setup_file(root / "setup.py", setup_text, setup, switched or done, builds and not named))
         if switched:
-            ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version))
+            ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version, free_threaded))
         ported += cmake
         project = setup.project if switched and setup is not None else None
         pyproject = self._pyproject(root / "pyproject.toml", ctx.target_version, cmake_ported or switched, project)
@@ -111,13 +116,13 @@ class BuildFiles(PortRule):
         except cst.ParserSyntaxError as exc:
             return SetupPy(None, [], [], [Note(0, 0, f"setup.py not parsed as Python ({exc.message}); port it by hand")])
 
-    def _cmake_file(self, path: Path, version: int) -> PortedFile:
+    def _cmake_file(self, path: Path, version: int, free_threaded: frozenset[str]) -> PortedFile:
         from nbfix_transforms._cmake import port_cmake
         from nbfix_transforms._port_text import Text, applied
 
         text = Text.read(path)
         assert text is not None
-        port = port_cmake(text.text, version)
+        port = port_cmake(text.text, version, free_threaded)
         return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, port.changes)),
                           self._findings(text.text, port.notes))
 
@@ -144,7 +149,7 @@ class BuildFiles(PortRule):
         return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, setup.changes)),
                           self._findings(text.text, notes))
 
-    def _generated_cmake(self, path: Path, setup: SetupPy, version: int) -> PortedFile:
+    def _generated_cmake(self, path: Path, setup: SetupPy, version: int, free_threaded: frozenset[str]) -> PortedFile:
         from nbfix_transforms._cmake import generated_cmake
 
         project = setup.project or {}
@@ -152,7 +157,7 @@ class BuildFiles(PortRule):
             (name for e in setup.extensions for name, value in e.define_macros if value is not None and value == project.get("version")),
             None,
         )
-        return PortedFile(path, None, generated_cmake(setup.extensions, version, version_define).encode("utf-8"), ())
+        return PortedFile(path, None, generated_cmake(setup.extensions, version, version_define, free_threaded).encode("utf-8"), ())
 
     def _pyproject(self, path: Path, version: int, needs_nanobind: bool, project: dict | None) -> PortedFile | None:
         from nbfix_transforms._port_text import Note, Text
@@ -195,6 +200,27 @@ def _built_by_nanobind(root: Path) -> bool:
     cmake, pyproject = Text.read(root / "CMakeLists.txt"), Text.read(root / "pyproject.toml")
     return (cmake is not None and "nanobind_add_module" in cmake.text
             and pyproject is not None and "scikit_build_core" in pyproject.text)
+
+
+_GIL_NOT_USED = re.compile(rb"\bPYBIND11_MODULE\s*\(\s*(\w+)\s*,\s*\w+\s*,[^{;]*?\bmod_gil_not_used\s*\(")
+_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".inl")
+
+
+def modules_without_gil(root: Path) -> frozenset[str]:
+    """The modules whose C++ declares `py::mod_gil_not_used()` (read as text: the C++ rules
+    rewrite the same files, so this rule only reads them)."""
+    found: set[str] = set()
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(s for s in subfolders if s not in _SKIPPED_FOLDERS and not s.startswith("build"))
+        for name in names:
+            if name.lower().endswith(_SOURCES):
+                try:
+                    content = (Path(folder) / name).read_bytes()
+                except OSError:
+                    continue
+                if b"mod_gil_not_used" in content:
+                    found.update(m.decode() for m in _GIL_NOT_USED.findall(content))
+    return frozenset(found)
 
 
 def cmake_files(root: Path) -> list[Path]:
