@@ -125,13 +125,16 @@ def test_advice_points_at_the_line_that_replaced_its_text(tmp_path: Path):
     assert lines[int(advice[1]) - 1].startswith("nanobind_add_module(demo")
 
 
-def test_an_unreadable_build_file_is_one_line_and_the_rest_is_still_ported(tmp_path: Path):
-    root = write_tree(tmp_path, {k: v for k, v in PROJECT.items() if k != "setup.py"})
-    (root / "pyproject.toml").write_bytes(b'[build-system]\nrequires = ["pybind11", "caf\xe9"]\n')
-    shown = nbfix(root, "port", ".")
-    assert shown.returncode == 2
-    errors = [line for line in shown.stderr.splitlines() if "build files not ported" in line]
-    assert len(errors) == 1 and "Traceback" not in shown.stderr
+def test_a_build_file_that_is_not_text_or_toml_is_reported_and_the_rest_is_still_ported(tmp_path: Path):
+    root = write_tree(tmp_path, {**{k: v for k, v in PROJECT.items() if k != "setup.py"}, "CMakeLists.txt": CMAKE})
+    for broken in (b'[build-system]\nrequires = ["pybind11", "caf\xe9"]\n', b'[build-system\nrequires = ["pybind11"\n'):
+        (root / "pyproject.toml").write_bytes(broken)
+        shown = nbfix(root, "port", ".")
+        assert shown.returncode == 1 and shown.stderr == "", shown.stderr
+        assert (root / "pyproject.toml").read_bytes() == broken
+        (advice,) = [line for line in shown.stdout.splitlines() if line.startswith("  pyproject.toml:1:1: NB508 ")]
+        assert "not ported" in advice and ("not UTF-8" in advice or "not valid TOML" in advice)
+    assert "nanobind_add_module(demo" in (root / "CMakeLists.txt").read_text()
     assert b"NB_MODULE" in (root / "src/demo.cpp").read_bytes()
     assert b"demo.flag(True)" in (root / "tests/test_demo.py").read_bytes()
 

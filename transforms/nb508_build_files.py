@@ -85,7 +85,11 @@ class BuildFiles(PortRule):
         cmake = [self._cmake_file(path, ctx.target_version, free_threaded) for path in cmake_files(root)]
         cmake_ported = any(p.changed for p in cmake)
         ported: list[PortedFile] = []
-        setup_text = Text.read(root / "setup.py")
+        try:
+            setup_text = Text.read(root / "setup.py")
+        except UnicodeDecodeError as exc:
+            setup_text = None
+            ported.append(self._not_utf8(root / "setup.py", exc))
         setup = self._read_setup(setup_text, PYTHON_MINIMUM[ctx.target_version]) if setup_text else None
         builds = setup is not None and setup.project is not None and bool(setup.extensions)
         # scikit-build-core needs the project's name: from setup() or an existing [project] table
@@ -120,7 +124,10 @@ class BuildFiles(PortRule):
         from nbfix_transforms._cmake import port_cmake
         from nbfix_transforms._port_text import Text, applied
 
-        text = Text.read(path)
+        try:
+            text = Text.read(path)
+        except UnicodeDecodeError as exc:
+            return self._not_utf8(path, exc)
         assert text is not None
         port = port_cmake(text.text, version, free_threaded)
         return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, port.changes)),
@@ -163,13 +170,28 @@ class BuildFiles(PortRule):
         from nbfix_transforms._port_text import Note, Text
         from nbfix_transforms._pyproject import port_pyproject
 
-        text = Text.read(path)
+        from tomlkit.exceptions import ParseError
+
+        try:
+            text = Text.read(path)
+        except UnicodeDecodeError as exc:
+            return self._not_utf8(path, exc)
         if text is None and not project:
             return None
-        port = port_pyproject(text.text if text else "", version, needs_nanobind, project)
+        try:
+            port = port_pyproject(text.text if text else "", version, needs_nanobind, project)
+        except ParseError as exc:  # the user's file, not a crash: the other build files still port
+            assert text is not None
+            note = Note(0, 0, f"pyproject.toml is not valid TOML ({exc}): not ported; fix it and run the port again")
+            return PortedFile(path, text.encoded(text.text), text.encoded(text.text), self._findings(text.text, [note]))
         new = (text or Text("", b"")).encoded(port.text)
         findings = self._findings(port.text, [Note(0, 0, message) for message in port.notes])
         return PortedFile(path, text.encoded(text.text) if text else None, new, findings)
+
+    def _not_utf8(self, path: Path, exc: UnicodeDecodeError) -> PortedFile:
+        """A build file nbfix cannot read as text: left as it is, and said so (the others still port)."""
+        raw = path.read_bytes()
+        return PortedFile(path, raw, raw, (self.at(0, 0, f"not UTF-8 ({exc.reason} at byte {exc.start}): not ported"),))
 
     def _findings(self, text: str, notes: list[Note]) -> tuple[Finding, ...]:
         from nbfix_transforms._port_text import byte_offset
@@ -186,10 +208,10 @@ def _names_project(root: Path) -> bool:
 
     from nbfix_transforms._port_text import Text
 
-    text = Text.read(root / "pyproject.toml")
     try:
+        text = Text.read(root / "pyproject.toml")
         return text is not None and bool(tomllib.loads(text.text).get("project", {}).get("name"))
-    except tomllib.TOMLDecodeError:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
 
 
@@ -197,7 +219,10 @@ def _built_by_nanobind(root: Path) -> bool:
     """pip builds the project with scikit-build-core and its CMakeLists.txt makes nanobind modules."""
     from nbfix_transforms._port_text import Text
 
-    cmake, pyproject = Text.read(root / "CMakeLists.txt"), Text.read(root / "pyproject.toml")
+    try:
+        cmake, pyproject = Text.read(root / "CMakeLists.txt"), Text.read(root / "pyproject.toml")
+    except UnicodeDecodeError:
+        return False
     return (cmake is not None and "nanobind_add_module" in cmake.text
             and pyproject is not None and "scikit_build_core" in pyproject.text)
 
