@@ -16,6 +16,7 @@ A wrong rewrite by nbfix counts against it (it adds to what is left to do), and 
 of the hand port that nbfix does not make. Files the hand port added (new helpers) count in full.
 
     python benchmarks/port_reproduction.py REPO_GIT_DIR COMMIT [PATHS...] [--nbfix PATH] [--json]
+        [--target-version 2|3] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -114,16 +115,20 @@ def alias_blind(found: list[str], aliases: set[str]) -> list[str]:
     return out
 
 
-def measure(repo: Path, commit: str, nbfix: str, paths: list[str]) -> dict:
+def measure(repo: Path, commit: str, nbfix: str, paths: list[str], options: list[str] = (), keep: Path | None = None) -> dict:
     """`nbfix port` on `paths` of the tree before the commit (as a user ports a project: with
-    the headers its bindings use), compared over every file either port changed."""
+    the headers its bindings use), compared over every file either port changed. `options` go to
+    `nbfix port` (`--target-version 2` for a port to nanobind 1 or 2); `keep` gets a copy of the
+    ported tree to read."""
     files = changed_files(repo, commit)
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         export_before(repo, commit, root)
         subprocess.run(["git", "init", "-q"], cwd=root, check=True)
         subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-        run = subprocess.run([nbfix, "port", "--no-lint", *paths], cwd=root, capture_output=True, text=True)
+        run = subprocess.run([nbfix, "port", "--no-lint", *options, *paths], cwd=root, capture_output=True, text=True)
+        if keep is not None:
+            shutil.copytree(root, keep, dirs_exist_ok=True)
         touched = subprocess.run(["git", "diff", "--name-only"], cwd=root, capture_output=True, text=True).stdout.split()
         files += [("M", path) for path in touched if path not in {p for _, p in files}]
         texts = []
@@ -178,10 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("commit", help="the commit that moved the project to nanobind")
     parser.add_argument("--nbfix", default=shutil.which("nbfix") or str(Path(sys.executable).with_name("nbfix")))
     parser.add_argument("--json", action="store_true", help="print the result as JSON as well")
+    parser.add_argument("--target-version", choices=("2", "3"), help="passed to `nbfix port` (the hand port's nanobind)")
+    parser.add_argument("--keep", type=Path, help="copy the ported tree there, to read")
     parser.add_argument("paths", nargs="*", default=["."], help="what to port, from the tree's root (default: .)")
     args = parser.parse_args(argv)
-    result = measure(args.repo, args.commit, args.nbfix, args.paths)
-    print(f"`nbfix port --no-lint {' '.join(args.paths)}` on the tree before {args.commit} "
+    options = ["--target-version", args.target_version] if args.target_version else []
+    result = measure(args.repo, args.commit, args.nbfix, args.paths, options, args.keep)
+    print(f"`nbfix port --no-lint {' '.join(options + args.paths)}` on the tree before {args.commit} "
           f"(exit {result['nbfix_exit']}):\n")
     print(markdown(result))
     if args.json:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from nbfix.core.patterns import LazyPattern
 from nbfix.core.phases import phase
+from nbfix.cpp.conditionals import blanked
 
 # The parser loads on first use: runs the cache answers entirely never need it.
 if TYPE_CHECKING:
@@ -81,7 +82,13 @@ def _cursor(compiled: tree_sitter.Query) -> tree_sitter.QueryCursor:
 
 @phase("parse")
 def parse(content: bytes) -> tree_sitter.Tree:
-    return _parser().parse(without_export_macros(content))
+    return _parser().parse(prepared(content))
+
+
+def prepared(content: bytes) -> bytes:
+    """What the parser reads: the content with export macros and in-chain preprocessor lines
+    blanked (same length: offsets into it are offsets into the file)."""
+    return without_export_macros(blanked(content))
 
 
 # `struct GEMMI_DLL AcedrgTables {`: tree-sitter-cpp reads the export macro as the class name and
@@ -127,7 +134,7 @@ def errors_around_edit(tree: tree_sitter.Tree, content: bytes, start: int, end: 
     new_end = start + len(text)
     old = tree.copy()
     old.edit(start, end, new_end, _point(content, start), _point(content, end), _point(new_content, new_end))
-    new = _parser().parse(without_export_macros(new_content), old)
+    new = _parser().parse(prepared(new_content), old)
     changed = old.changed_ranges(new)
     low = min([start, *(r.start_byte for r in changed)])
     high = max([new_end, *(r.end_byte for r in changed)])

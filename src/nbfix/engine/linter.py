@@ -10,6 +10,7 @@ from nbfix.core.patterns import LazyPattern
 from nbfix.core.phases import phase, timed
 from nbfix.core.result import FileResult, LineIndex, Located
 from nbfix.core.source import Source
+from nbfix.cpp.conditionals import hidden_lines
 from nbfix.cpp.parsing import Unparsed, disabled_regions, error_regions, parse
 from nbfix.index.declarations import IndexQueries
 from nbfix.model.builder import build_model
@@ -168,7 +169,7 @@ class Linter:
         model = build_model(tree, content, self.project)
         lines = LineIndex(content)
         table = suppressions(lines)
-        regions = Unparsed(error_regions(tree))
+        regions = Unparsed(error_regions(tree) + list(hidden_lines(content)))  # hidden: not code to edit
         dead = disabled_regions(tree, content)
         found: list[Finding] = []
         for rule in active:

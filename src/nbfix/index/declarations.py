@@ -26,12 +26,30 @@ _QUERY = """
 (namespace_definition body: (declaration_list (function_definition) @function))
 (translation_unit (declaration declarator: (_) @declarator) @declaration)
 (namespace_definition body: (declaration_list (declaration declarator: (_) @declarator) @declaration))
+(translation_unit (preproc_if (template_declaration) @template))
+(translation_unit (preproc_ifdef (template_declaration) @template))
+(namespace_definition body: (declaration_list (preproc_if (template_declaration) @template)))
+(namespace_definition body: (declaration_list (preproc_ifdef (template_declaration) @template)))
+(translation_unit (preproc_if (function_definition) @function))
+(translation_unit (preproc_ifdef (function_definition) @function))
+(namespace_definition body: (declaration_list (preproc_if (function_definition) @function)))
+(namespace_definition body: (declaration_list (preproc_ifdef (function_definition) @function)))
+(translation_unit (preproc_if (declaration declarator: (_) @declarator) @declaration))
+(translation_unit (preproc_ifdef (declaration declarator: (_) @declarator) @declaration))
+(namespace_definition body: (declaration_list (preproc_if (declaration declarator: (_) @declarator) @declaration)))
+(namespace_definition body: (declaration_list (preproc_ifdef (declaration declarator: (_) @declarator) @declaration)))
 """
 
 
+_CONDITIONAL_BLOCKS = ("preproc_if", "preproc_ifdef")
+
+
 def _top_level(node: "Node") -> bool:
-    """Directly in the file, or directly in a namespace's body."""
+    """Directly in the file or in a namespace's body, or in the first branch of an `#if` there
+    (pyopencl declares its version-dependent factories under `#if PYOPENCL_CL_VERSION >= ...`)."""
     parent = node.parent
+    if parent is not None and parent.type in _CONDITIONAL_BLOCKS:
+        parent = parent.parent
     if parent is None:
         return False
     if parent.type == "translation_unit":

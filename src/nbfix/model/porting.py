@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from tree_sitter import Node
 
 from nbfix.core.findings import Edit
+from nbfix.cpp.conditionals import logical_line_end
 from nbfix.cpp.parsing import descendants, found_in
 from nbfix.cpp.syntax import node_text
 
@@ -26,6 +27,7 @@ NOT_CODE = frozenset({
 })
 _MACRO_TOKEN = re.compile(rb"\bPYBIND11_[A-Z0-9_]+\b")
 _OVERRIDE_MACRO = re.compile(rb"\b(?:PYBIND11_OVERRIDE|PYBIND11_OVERLOAD|NB_OVERRIDE)(?:_PURE)?(?:_NAME)?\b")
+_DEFINE = re.compile(rb"(?m)^[ \t]*#[ \t]*define\b")
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _LEADING = re.compile(r"(?:\s|/\*.*?\*/|//[^\n]*)*", re.S)
 
@@ -127,11 +129,17 @@ class PortView:
         return found
 
     def _regions(self) -> list[tuple[int, int]]:
-        """Text tree-sitter did not parse into names: error regions and `#define` bodies."""
-        regions = []
-        for node in descendants(self.root, {"ERROR", "preproc_arg"}):
-            if not regions or node.start_byte >= regions[-1][1]:
-                regions.append((node.start_byte, node.end_byte))
+        """Text tree-sitter did not parse into names: error regions and `#define`s, whole (a
+        comment inside a macro splits its body and leaves text between the parts: pyopencl's
+        `new TYPE(value, /*retain*/ true))); else return py::none();`)."""
+        found = [(node.start_byte, node.end_byte) for node in descendants(self.root, {"ERROR", "preproc_arg"})]
+        found += [(m.start(), logical_line_end(self.content, m.start())) for m in _DEFINE.finditer(self.content)]
+        regions: list[tuple[int, int]] = []
+        for start, end in sorted(found):
+            if regions and start <= regions[-1][1]:
+                regions[-1] = (regions[-1][0], max(regions[-1][1], end))
+            else:
+                regions.append((start, end))
         return regions
 
     def tokens(self) -> list[Token]:
