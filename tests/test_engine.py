@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nbfix.core.findings import Edit, Priority, Safety
 from nbfix.core.source import read_source
-from nbfix.cpp.parsing import parse
+from nbfix.cpp.parsing import error_regions, parse
 from nbfix.engine.linter import Linter
 from nbfix.model.facts import project_index
 from nbfix.rules.rule import Rule
@@ -162,3 +162,46 @@ def test_a_suppression_edit_suppresses_the_code_on_the_findings_line():
         assert "NB101" in suppressions(lines)[lines.line_of(offset)], fixed
         assert edit.is_insertion and fixed.count(b"\n") == content.count(b"\n"), fixed
     assert suppression_edit(b"m.def(1); // nbfix: ignore\n", 0, "NB101") is None  # every rule is suppressed already
+
+
+def test_parse_errors_are_new_outside_the_old_ones_and_mended_when_nothing_covers_them():
+    from nbfix.cpp.parsing import error_changes
+
+    # A fix that mends a chain splits one error over the whole file into small ones: none is new.
+    renames = [Edit(10, 12, "nb"), Edit(40, 42, "nb")]
+    assert error_changes([(0, 100)], [(10, 12), (50, 55)], [renames]) == ([], [])
+    # Deleting the `;` of a line that parsed makes an error there, whatever the count does.
+    before = b"int a = 1;\nint z = 3;\nint b = (;\n"
+    after = b"int a = 1\nint z = 3;\nint b = (;\n"
+    old, new = error_regions(parse(before)), error_regions(parse(after))
+    assert len(new) == len(old) + 1
+    assert error_changes(old, new, [[Edit(9, 10, "")]]) == ([(0, 9)], [])
+    # Positions are the original text's: inside inserted text, where the insertion was made.
+    insert = [[Edit(5, 5, "((((")]]
+    assert error_changes([], [(5, 9)], insert) == ([(5, 6)], [])
+    assert error_changes([(20, 30)], [(24, 34)], insert) == ([], [])
+    assert error_changes([(20, 30)], [(35, 40)], insert) == ([(31, 36)], [(20, 30)])
+    # Through two passes: the second pass's offsets are in the first pass's result.
+    assert error_changes([(0, 3)], [(12, 14)], [[Edit(0, 3, "abcdef")], [Edit(0, 0, "xyz")]]) == ([(6, 8)], [(0, 3)])
+
+
+def test_fixes_that_shrink_a_file_wide_parse_error_are_applied(tmp_path):
+    """pybind11's test_gil_scoped.cpp: one error over 4 KB became eleven small ones; the old
+    check (more error regions than before) refused the whole port of that file."""
+    content = (b"namespace n {\nstruct P : S {\n  int s() const override { OVR(int, S, s, ); }\n};\n}\n"
+               b"void f() { g(1 2); }\nvoid h() { g(3 4); }\n")
+    regions = error_regions(parse(content))
+
+    class Mends(Rule):
+        code, name, priority, fix_safety, summary = "NB995", "mends", Priority.HIGH, Safety.SAFE, "m"
+        edits_parse_errors = True  # as the porting rules that rename tokens
+
+        def check(self, ctx):
+            if b"s, )" in ctx.content:
+                at = ctx.content.index(b"s, )")
+                yield self.finding(ctx.model.tree.root_node, "mend", self.fix("m", Edit(at + 1, at + 3, "")))
+
+    result = lint(tmp_path, Mends(), content=content)
+    assert result.error is None, result.error
+    assert result.new_content == content.replace(b"s, )", b"s)")
+    assert len(regions) == 1 and len(error_regions(parse(result.new_content))) == 3

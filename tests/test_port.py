@@ -153,3 +153,33 @@ def test_default_target_version_is_the_installed_nanobind():
 def test_explain_a_port_rule(tmp_path: Path):
     result = nbfix(tmp_path, "explain", "NB501")
     assert result.returncode == 0 and "## What it finds" in result.stdout and "nanobind/stl" in result.stdout
+
+
+def test_port_reports_the_names_nanobind_does_not_have(tmp_path: Path):
+    """pybind11 API the port does not map is an item at its line, once, and only in code."""
+    (tmp_path / "ext.cpp").write_text("""\
+#include <pybind11/pybind11.h>
+#include <pybind11/numpy.h>
+namespace py = pybind11;
+
+struct Shape { virtual ~Shape() = default; };
+struct PyShape : Shape, py::trampoline_self_life_support {};
+
+// py::classh is pybind11's smart-holder class; "py::classh" in a string is not code.
+py::array_t<double> coords();
+#if 0
+void unused(py::smart_holder);
+#endif
+
+PYBIND11_MODULE(ext, m) {
+    py::classh<Shape, PyShape>(m, "Shape");
+    m.def("name", []() { return "py::classh"; });
+}
+""")
+    run = subprocess.run([nbfix_executable(), "port", "--no-lint", "--output-format", "json", "."], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.stderr == ""
+    items = [(i["start"]["line"], i["message"]) for f in json.loads(run.stdout)["files"] for i in f["needs_a_person"]]
+    unknown = sorted((line, message.split("`")[1]) for line, message in items if "the port does not map" in message)
+    assert unknown == [(6, "nb::trampoline_self_life_support"), (15, "nb::classh")]
+    assert 9 in [line for line, message in items if "array_t" in message]  # the rules' own advice, not ours too

@@ -34,8 +34,8 @@ PYBIND11_TESTS = (
 HEADERS = ("pybind11_tests.h", "constructor_stats.h", "test_exceptions.h", "local_bindings.h")
 # Compile errors on lines the report does not name, per file, as measured: may only go down.
 UNREPORTED = {
-    "test_call_policies.cpp": 0, "test_docstring_options.cpp": 8, "test_enum.cpp": 9, "test_exceptions.cpp": 22,
-    "test_factory_constructors.cpp": 12, "test_kwargs_and_defaults.cpp": 6, "test_methods_and_attributes.cpp": 27,
+    "test_call_policies.cpp": 0, "test_docstring_options.cpp": 8, "test_enum.cpp": 9, "test_exceptions.cpp": 20,
+    "test_factory_constructors.cpp": 12, "test_kwargs_and_defaults.cpp": 5, "test_methods_and_attributes.cpp": 27,
     "test_pickling.cpp": 2, "test_sequences_and_iterators.cpp": 26, "test_virtual_functions.cpp": 0,
 }
 
@@ -55,8 +55,11 @@ def _syntax_errors(source: Path, include: Path) -> list[tuple[str, int]]:
     command = ["g++", "-std=c++17", "-fsyntax-only", "-fmax-errors=1000", "-DVERSION_INFO=0", f"-I{include}",
                f"-I{nanobind.include_dir()}", f"-I{sysconfig.get_paths()['include']}", str(source)]
     result = subprocess.run(command, capture_output=True, text=True)
-    found = re.findall(r"^([\w.]+):(\d+):\d+: error:", result.stderr, re.M)
-    return sorted({(name, int(line)) for name, line in found})
+    # Errors in the project's own files (g++ prints each with the path it was given); those
+    # inside nanobind's headers are instantiations of a user line already counted.
+    found = re.findall(r"^(\S+?):(\d+):\d+: error:", result.stderr, re.M)
+    own = {path.name for path in include.iterdir()}
+    return sorted({(Path(name).name, int(line)) for name, line in found if Path(name).parent == include and Path(name).name in own})
 
 
 @pytest.mark.parametrize("project", ["cmake_example", "python_example"])
@@ -65,6 +68,25 @@ def test_the_pybind11_examples_port_to_code_that_compiles_with_nanobind(project:
     result = subprocess.run([nbfix_executable(), "port", "src"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _syntax_errors(tmp_path / "src" / "main.cpp", tmp_path / "src") == []
+
+
+def test_every_file_of_pybind11_tests_ports_without_an_error(tmp_path: Path):
+    """All of pybind11's tests/*.cpp and *.h at once: none refused, a second run changes nothing.
+    Four were refused ("would add parse errors") while the check counted error regions: a port
+    that mends a file-wide parse error can leave several small ones inside it."""
+    tests = _source("pybind11") / "tests"
+    for path in [*tests.glob("*.cpp"), *tests.glob("*.h")]:
+        shutil.copy(path, tmp_path / path.name)
+    first = subprocess.run([nbfix_executable(), "port", "."], cwd=tmp_path, capture_output=True, text=True)
+    assert first.returncode == 1 and first.stderr == "", first.stderr
+    second = subprocess.run([nbfix_executable(), "port", "."], cwd=tmp_path, capture_output=True, text=True)
+    assert second.stderr == "" and "Ported 0 files" in second.stdout, second.stdout[-2000:]
+    # Its one parse error is pybind11's `PYBIND11_OVERRIDE(int, Base, get, )`; once that is
+    # `NB_OVERRIDE(get)` the file parses. The `nb` alias went between `namespace` and its name.
+    from nbfix.cpp.parsing import error_count, parse
+
+    assert error_count(parse((tests / "test_class_sh_virtual_py_cpp_mix.cpp").read_bytes())) == 1
+    assert error_count(parse((tmp_path / "test_class_sh_virtual_py_cpp_mix.cpp").read_bytes())) == 0
 
 
 def test_pybind11_tests_port_without_errors_and_every_compile_error_is_reported(tmp_path: Path):

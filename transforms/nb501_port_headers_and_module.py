@@ -251,7 +251,10 @@ class PortHeadersAndModule(Rule):
                 yield finding
         uses_py = any(node_text(r.scope) == "py" for r in view.pybind11_references)
         if uses_py and not aliased and not has_nanobind_alias:
-            anchor = next((n for n in root.named_children if not n.type.startswith("preproc") and n.type != "comment"), None)
+            # Every child, not only named ones: in a file tree-sitter cannot parse the first code
+            # may be a bare keyword (`namespace` of `namespace pybind11_tests {`), and the alias
+            # must go before it, not between it and its name.
+            anchor = next((n for n in root.children if not n.type.startswith("preproc") and n.type != "comment"), None)
             if anchor is not None:
                 yield self.finding(
                     anchor, "the file uses `py::` without defining it; nanobind's alias is `nb`",

@@ -142,6 +142,43 @@ def errors_around_edit(tree: tree_sitter.Tree, content: bytes, start: int, end: 
     return len(error_regions(tree, low, old_high)), len(error_regions(new, low, high))
 
 
+def error_changes(
+    before: list[tuple[int, int]], after: list[tuple[int, int]], passes
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(new errors, mended errors) between the original text's parse errors (`before`) and the
+    edited text's (`after`), as ranges of the original text: each error after the edits is
+    mapped back through the passes (each list of edits applied to the previous result); it is new
+    where it overlaps no error of the original, and an original error no mapped error overlaps is
+    mended. Counting errors is not enough: a fix that mends a chain can split one error spanning
+    the whole file into several small ones inside it (pybind11's test_gil_scoped.cpp), and a fix
+    that breaks a line elsewhere can keep the count."""
+    old = Unparsed(before)
+    mapped = []
+    for start, end in after:
+        for edits in reversed(passes):
+            start, end = _original(start, edits, False), _original(end, edits, True)
+        mapped.append((start, max(end, start + 1)))
+    new = [region for region in mapped if not old.overlaps(*region)]
+    still = Unparsed(mapped)
+    mended = [region for region in before if not still.overlaps(*region)]
+    return new, mended
+
+
+def _original(offset: int, edits, is_end: bool) -> int:
+    """Where an offset of the edited text was before `edits`; inside an edit's new text, the
+    start (or end) of the text it replaced."""
+    shift = 0
+    for edit in sorted(edits):
+        new_start = edit.start + shift
+        new_end = new_start + len(edit.text.encode("utf-8"))
+        if offset < new_start or (offset == new_start and is_end):
+            break
+        if offset <= new_end:
+            return edit.end if is_end else edit.start
+        shift = new_end - edit.end
+    return offset - shift
+
+
 def _point(content: bytes, offset: int) -> tuple[int, int]:
     row = content.count(b"\n", 0, offset)
     return row, offset - (content.rfind(b"\n", 0, offset) + 1)

@@ -11,7 +11,7 @@ from nbfix.core.phases import phase, timed
 from nbfix.core.result import FileResult, LineIndex, Located
 from nbfix.core.source import Source
 from nbfix.cpp.conditionals import hidden_lines
-from nbfix.cpp.parsing import Unparsed, disabled_regions, error_regions, parse
+from nbfix.cpp.parsing import Unparsed, disabled_regions, error_changes, error_regions, parse
 from nbfix.index.declarations import IndexQueries
 from nbfix.model.builder import build_model
 from nbfix.rules.rule import Context, Rule
@@ -94,6 +94,14 @@ def _suppressed(finding: Finding, line: int, table: dict[int, set[str] | None]) 
         return False
     codes = table[line]
     return codes is None or finding.code in codes or finding.name in codes
+
+
+def _breaks_more_than_it_mends(errors_before: list[tuple[int, int]], tree: Tree, passes) -> bool:
+    """More parse errors where the text parsed than errors of the original mended: a port may
+    move an error (tree-sitter reads `NB_TRAMPOLINE(Base, 2);` in a class as one) while it mends
+    the one it replaces, but no fix may break code that parsed for nothing."""
+    new, mended = error_changes(errors_before, error_regions(tree), passes)
+    return len(new) > len(mended)
 
 
 def apply_edits(content: bytes, edits: Iterable[Edit]) -> bytes:
@@ -213,7 +221,7 @@ class Linter:
         crashes: set[str] = set()
         content = source.content
         tree = tree if tree is not None else parse(content)
-        errors_before = len(error_regions(tree))
+        errors_before = error_regions(tree)
         applied: list[tuple[Finding, bytes]] = []
         for _ in range(MAX_PASSES):
             found = self.findings(source, content, tree, ignored, crashes)
@@ -246,7 +254,7 @@ class Linter:
             retry.error = f"{problem}; {retry.error}" if retry.error else problem
             return retry
         result.warnings += sorted(crashes)
-        if fix and content != source.content and len(error_regions(tree)) > errors_before:
+        if fix and content != source.content and _breaks_more_than_it_mends(errors_before, tree, result.passes):
             codes = sorted({f.code for f, _ in applied})
             result.error = (
                 f"internal error: fixes by {', '.join(codes)} would add parse errors; file left unchanged"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbfix.core.result import FileResult, LineIndex
+from nbfix.port.audit import with_unknown_names
 from nbfix.port.sides import PortSide
 from nbfix.run.config import Settings, all_rules, selected_rules
 
@@ -32,7 +33,8 @@ def port_cpp(paths: list[Path], settings: Settings, target_version: int, lint: b
     porting = port_settings(settings, target_version)
     first = run(paths, porting, True, use_cache=False)
     files, errors = _lint(first.files, settings, porting) if lint else (first.files, [])
-    return PortSide([with_follow_ups(f) for f in files], first.errors + errors, first.warnings)
+    files = [with_unknown_names(with_follow_ups(f), target_version) for f in files]
+    return PortSide(files, first.errors + errors, first.warnings)
 
 
 def _lint(files: list[FileResult], settings: Settings, porting: Settings) -> tuple[list[FileResult], list[str]]:
