@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from nbfix.cpp.parsing import descendants
@@ -51,6 +52,7 @@ OVERRIDES = {
     "PYBIND11_OVERLOAD_PURE_NAME": "NB_OVERRIDE_PURE_NAME",
 }
 MACROS = {"PYBIND11_MAKE_OPAQUE": "NB_MAKE_OPAQUE"}
+_NAME_AFTER = re.compile(rb"\s*::\s*([A-Za-z_]\w*)")
 MANUAL_MACROS = {
     "PYBIND11_DECLARE_HOLDER_TYPE": "nanobind has no custom holders: delete this; share ownership through "
     "`std::shared_ptr` (nanobind/stl/shared_ptr.h) or `nb::intrusive_ptr`",
@@ -129,6 +131,7 @@ class PortRenames(Rule):
         view = port_view(ctx.model, ctx.content)
         for reference in view.references:  # every name handled here exists in pybind11 only
             yield from self._name(reference)
+        yield from self._loose_names(ctx, view)
         yield from self._methods(ctx, view)
         for token in view.tokens():
             yield from self._macro(ctx, token)
@@ -150,6 +153,20 @@ class PortRenames(Rule):
                                self.fix("Use `type_object`", node_edit(part, "type_object")))
         elif head in MANUAL_NAMES:
             yield self.finding(reference.node, f"`{path}`: {MANUAL_NAMES[head]}")
+
+    def _loose_names(self, ctx: Context, view: PortView) -> Iterator[Finding]:
+        """The same names where tree-sitter read no name: `#define` bodies and parse errors
+        (pyopencl's `throw py::error_already_set(); \\` in a helper macro)."""
+        for token in view.loose_qualifiers():
+            name = _NAME_AFTER.match(ctx.content, token.end)
+            if name is None:
+                continue
+            head, start, end = name[1].decode(), name.start(1), name.end(1)
+            if head in NAMES:
+                yield Finding(self.code, self.name, self.priority, f"`{head}` is `{NAMES[head]}` in nanobind",
+                              start, end, self.fix(f"Use `{NAMES[head]}`", Edit(start, end, NAMES[head])))
+            elif head in MANUAL_NAMES:
+                yield Finding(self.code, self.name, self.priority, f"`{head}`: {MANUAL_NAMES[head]}", start, end)
 
     def _methods(self, ctx: Context, view: PortView) -> Iterator[Finding]:
         for field in descendants(view.root, {"field_identifier"}):

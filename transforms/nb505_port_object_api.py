@@ -49,13 +49,14 @@ class PortObjectApi(Rule):
     deprecated alias), `module_::import`, `function`, `ssize_t`, `m.add_object(...)`, the member
     `.cast<T>()` on Python objects, `str`/`bytes` made from a `std::string`, `std::string` made
     from a `str`, multi-argument `print`, capsule destructors without `noexcept`, `tuple t(n)`,
-    `detail::` internals and the NumPy API. Only run by `nbfix port` (or when selected by its
-    code).
+    `.get_type()`, a Python object written to a C++ stream (`os << obj`), `detail::` internals
+    and the NumPy API. Only run by `nbfix port` (or when selected by its code).
 
     ## Why it matters
     nanobind's wrappers are thinner: there is no `.cast<T>()` member (`nb::cast<T>(o)` is a free
     function), no `std::string` constructor or conversion on `str`, `print` takes one value, and
-    a capsule's destructor must be `noexcept`.
+    a capsule's destructor must be `noexcept`. pybind11's `stl.h` defines `os << handle` (the
+    object's `str()`); nanobind does not, so such a line does not compile.
 
     ## Example
     ```cpp
@@ -77,7 +78,9 @@ class PortObjectApi(Rule):
     `.cast<py::str>()` (`int_`, `float_`, `bool_`) initialises a `std::string` (an integer,
     `double`/`float`, `bool`), which pybind11's wrapper converted to implicitly, the cast is to
     that declared type: nanobind's wrappers have no such conversion. `str(s)` is rewritten only when
-    `s` is declared `std::string`. `tuple t(n)` (filled by index: nanobind tuples are immutable),
+    `s` is declared `std::string`. `os << obj` becomes `os << nb::str(obj).c_str()` (the same
+    text) only when `os` is `std::cout`/`cerr`/`clog` or declared a standard stream type and
+    `obj` is visibly a Python object; `obj << x` between Python objects is left alone. `tuple t(n)` (filled by index: nanobind tuples are immutable),
     `detail::` internals and the NumPy API are reported with the rewrite to make.
     """
 
@@ -86,7 +89,7 @@ class PortObjectApi(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "pybind11 object API: .cast<T>() member, str(std::string), print, module, import..."
-    needles = (b"::", b"add_object", b".cast<")
+    needles = (b"::", b"add_object", b".cast<", b"get_type", b"<<")
     opt_in = True
     options = {"target-version": TARGET_VERSION}
 
@@ -98,6 +101,7 @@ class PortObjectApi(Rule):
         for field in descendants(view.root, {"field_identifier"}):
             yield from self._member(ctx, view, field, qualifier)
         yield from self._string_conversions(ctx, view)
+        yield from self._stream_writes(ctx, view, qualifier)
 
     def _reference(self, ctx: Context, reference: Reference, qualifier: str) -> Iterator[Finding]:
         head, parts = reference.head, reference.parts
@@ -217,6 +221,12 @@ class PortObjectApi(Rule):
             yield self.finding(field, "nanobind has no `.cast<T>()` member: `cast<T>(o)` is a free function",
                                self.fix("Use the free function",
                                         node_edit(call, f"{qualifier}::cast{cast_to}({target})")))
+        elif expression.type == "field_expression" and node_text(field) == "get_type":
+            call = call_of(expression)
+            receiver = expression.child_by_field_name("argument")
+            if call is not None and not arguments_of(call) and receiver is not None and _is_wrapper(ctx, view, receiver):
+                yield self.finding(field, "`.get_type()` is `.type()` in nanobind",
+                                   self.fix("Use `.type()`", node_edit(field, "type")))
         elif expression.type == "field_expression" and node_text(field) == "add_object":
             call = call_of(expression)
             arguments = arguments_of(call) if call is not None else []
@@ -225,6 +235,19 @@ class PortObjectApi(Rule):
                 yield self.finding(field, "nanobind's module has no `add_object`",
                                    self.fix("Set the attribute", node_edit(call, f"{module}.attr({node_text(arguments[0])}) = "
                                                                                  f"{node_text(arguments[1])}")))
+
+    def _stream_writes(self, ctx: Context, view: PortView, qualifier: str) -> Iterator[Finding]:
+        """`stream << obj`: pybind11's stl.h writes a Python object to a C++ stream as its `str()`;
+        nanobind has no such operator, so the text is written: `stream << nb::str(obj).c_str()`."""
+        for node in descendants(view.root, {"binary_expression"}):
+            operator, right = node.child_by_field_name("operator"), node.child_by_field_name("right")
+            if operator is None or node_text(operator) != "<<" or right is None or not _is_wrapper(ctx, view, right):
+                continue
+            if not _is_stream(ctx, _leftmost_shifted(node)):
+                continue
+            yield self.finding(right, "nanobind has no `operator<<` writing a Python object to a C++ stream",
+                               self.fix("Write its `str()`", Edit(right.start_byte, right.start_byte, f"{qualifier}::str("),
+                                        Edit(right.end_byte, right.end_byte, ").c_str()")))
 
     def _string_conversions(self, ctx: Context, view: PortView) -> Iterator[Finding]:
         """`std::string(py::str(o))` and `std::string s = py::str(o);`: nanobind's `str` has no
@@ -293,6 +316,55 @@ def _scalar_declared_from(view: PortView, call, arguments) -> str | None:
     return declared if squash(declared) in _SCALARS[wrapper] and len(qualifiers) <= 1 else None
 
 
+# Library functions that return a Python object (the wrappers' constructors aside).
+_OBJECT_MAKERS = frozenset({"cast", "borrow", "steal", "reinterpret_borrow", "reinterpret_steal", "make_tuple",
+                            "globals", "eval", "getattr", "none", "type"})
+
+
+def _makes_object(reference: Reference, function) -> bool:
+    """Does calling this library name give a Python object? A wrapper's constructor does, and so
+    does `cast(x)`, but not `cast<std::string>(x)`, `len(x)` or `isinstance<T>(x)`."""
+    head = reference.head
+    if len(reference.parts) > 1:
+        return reference.path in ("module_::import", "module_::import_", "module::import") or head == "type"
+    if head in WRAPPERS:
+        return True
+    if head not in _OBJECT_MAKERS:
+        return False
+    template = function
+    while template is not None and template.type == "qualified_identifier":
+        template = template.child_by_field_name("name")
+    if head == "cast" and template is not None and template.type == "template_function":
+        arguments = template.child_by_field_name("arguments")
+        inner = squash(node_text(arguments))[1:-1] if arguments is not None else ""
+        _, _, name = inner.rpartition("::")
+        return inner.split("::")[0] in ("py", "pybind11", "nb", "nanobind") and name.split("<")[0] in WRAPPERS
+    return True
+
+
+def _leftmost_shifted(node):
+    """`a` of `a << b << c`."""
+    while node.type == "binary_expression" and node.child_by_field_name("operator") is not None and node_text(
+            node.child_by_field_name("operator")) == "<<":
+        node = node.child_by_field_name("left")
+    return node
+
+
+_STANDARD_STREAMS = frozenset({"std::cout", "std::cerr", "std::clog"})
+
+
+def _is_stream(ctx: Context, node) -> bool:
+    """A C++ output stream: `std::cout`/`cerr`/`clog`, or a variable or parameter declared as a
+    standard stream type (`std::ostringstream msg`, `std::ostream &os`)."""
+    if node.type == "qualified_identifier":
+        return squash(node_text(node)) in _STANDARD_STREAMS
+    if node.type != "identifier":
+        return False
+    declared = ctx.model.declared_type(node_text(node), node)
+    bare = squash(declared).replace("const", "").rstrip("&*") if declared is not None else ""
+    return bare in {"std::ostream", "std::ostringstream", "std::stringstream", "std::ofstream", "std::fstream"}
+
+
 def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
     """Is this expression visibly a Python object?"""
     if node.type == "parenthesized_expression" and node.named_children:
@@ -302,7 +374,8 @@ def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
         if function is not None and function.type == "field_expression":
             field = function.child_by_field_name("field")
             return field is not None and node_text(field) in ("attr", "get_type", "begin")
-        return function is not None and any(r.node == function or r.node.parent == function for r in view.references)
+        return function is not None and any(
+            (r.node == function or r.node.parent == function) and _makes_object(r, function) for r in view.references)
     if node.type == "field_expression":  # `p.second` of a `std::pair<py::handle, py::handle>`
         base, field = node.child_by_field_name("argument"), node.child_by_field_name("field")
         if base is None or base.type != "identifier" or field is None or node_text(field) not in ("first", "second"):
@@ -353,13 +426,13 @@ def _range_element(ctx: Context, view: PortView, node) -> str | None:
 
 
 def _dict_item(ctx: Context, view: PortView, node) -> bool:
-    """Is `node` the variable of a range-for over a dict (visibly declared one)?"""
+    """Is `node` the variable of a range-for over a dict or `kwargs` (visibly declared one)?"""
     right = _loop_range(node)
     if right is None or right.type != "identifier":
         return False
     declared = ctx.model.declared_type(node_text(right), right)
     bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
-    return bare in {f"{q}::dict" for q in (*view.qualifiers, *view.nanobind)}
+    return bare in {f"{q}::{kind}" for q in (*view.qualifiers, *view.nanobind) for kind in ("dict", "kwargs")}
 
 
 def _loop_range(node):

@@ -80,11 +80,12 @@ class PortExceptions(Rule):
         """`value_error("a" + name)`: nanobind's take a `const char *`, not a `std::string`."""
         call = call_of(reference.node)
         arguments = arguments_of(call) if call is not None else []
-        if len(arguments) != 1 or not _builds_string(ctx, arguments[0]):
+        if len(arguments) != 1 or not (_builds_string(ctx, arguments[0]) or _python_str(arguments[0])):
             return
         text = node_text(arguments[0])
+        text = f"{text}.c_str()" if arguments[0].type == "call_expression" else f"std::string({text}).c_str()"
         yield self.finding(arguments[0], f"nanobind's `{reference.head}` takes a `const char *`",
-                           self.fix("Pass `.c_str()`", node_edit(arguments[0], f"std::string({text}).c_str()")))
+                           self.fix("Pass `.c_str()`", node_edit(arguments[0], text)))
 
     def _set_error(self, reference: Reference) -> Iterator[Finding]:
         call = call_of(reference.node)
@@ -129,14 +130,28 @@ def _in_catch(node) -> bool:
     return False
 
 
+def _python_str(node) -> bool:
+    """`py::str("... {}").format(x)` or `py::str(o)`: a Python str, whose `.c_str()` is the text."""
+    if node.type != "call_expression":
+        return False
+    text = squash(node_text(node))
+    return text.startswith(("py::str(", "pybind11::str(", "nb::str(", "nanobind::str(")) and not text.endswith(".c_str()")
+
+
 def _builds_string(ctx: Context, node) -> bool:
-    """A `std::string` expression nbfix can see: `"a" + s`, `std::to_string(n)`, a `std::string` variable."""
+    """A `std::string` expression nbfix can see: `"a" + s`, `std::to_string(n)`, a `std::string`
+    variable, `ss.str()` of a string stream (pytomlpp builds its messages so)."""
     if node.type == "binary_expression":
         operator = node.child_by_field_name("operator")
         return operator is not None and node_text(operator) == "+" and any(
             c.type in ("string_literal", "concatenated_string") or _builds_string(ctx, c) for c in node.named_children)
     if node.type == "call_expression":
         function = node.child_by_field_name("function")
+        if function is not None and function.type == "field_expression":  # `ss.str()` of a string stream
+            stream, field = function.child_by_field_name("argument"), function.child_by_field_name("field")
+            declared = ctx.model.declared_type(node_text(stream), stream) if stream is not None and stream.type == "identifier" else None
+            return (field is not None and node_text(field) == "str" and declared is not None
+                    and squash(declared) in ("std::stringstream", "std::ostringstream"))
         return function is not None and squash(node_text(function)) in ("std::to_string", "std::string")
     if node.type == "identifier":
         declared = ctx.model.declared_type(node_text(node), node)
