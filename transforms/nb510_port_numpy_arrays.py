@@ -4,6 +4,7 @@ from typing import Iterator, NamedTuple
 
 from tree_sitter import Node
 
+from nbfix.core.patterns import LazyPattern
 from nbfix.cpp.parsing import FUNCTIONS, descendants
 from nbfix.cpp.syntax import node_text, squash
 from nbfix.rules import Context, Edit, Finding, Priority, Rule, Safety
@@ -67,13 +68,18 @@ class PortNumpyArrays(Rule):
     indexed. `shape(i)` and `size()` keep pybind11's signed result (`Py_ssize_t(...)`), except in
     an `==`/`!=` test against a number. `py::array(n, data)` copies, and so does
     `nb::ndarray<nb::numpy, T>(data, {n}).cast()` (an array without an owner is copied); the
-    function then returns `nb::object`.
+    function then returns `nb::object`. So does `return py::array_t<T>(shape, data);` in a lambda
+    whose result type is deduced (basix's style): the shape is a count, a braced list, or a
+    container visibly of `size_t` (a declared variable, or a name of `auto [data, shape] = f(...)`
+    where `f` is declared to return a pair or tuple), passed as `shape.size(), shape.data()`.
 
     ## Fix safety
     Safe: made only when every use of every array in the function is one of the above; the
     result was built and run against the project's own tests (mapbox_earcut 1.0.3). Any other
-    use (`request()`, strides, an array passed on or stored, a local `array_t`) leaves the
-    function as it is, with a finding that names the use.
+    use (`request()`, strides, an array passed on or stored, a local `array_t`, a shape whose
+    type nbfix cannot see, a lambda that also returns something else) leaves the function as it
+    is, with a finding that names the use. The shaped copy is proven in the compiled zoo
+    (`tests/test_port_compile.py`: same values, shape, dtype and writability after the port).
     """
 
     code = "NB510"
@@ -89,7 +95,7 @@ class PortNumpyArrays(Rule):
             return
         for function in descendants(ctx.model.tree.root_node, FUNCTIONS):
             try:
-                ported = _port_function(function)
+                ported = _port_function(function, ctx)
             except Unported as reason:
                 yield self.finding(_anchor(function), f"port NumPy arrays by hand: {reason}")
                 continue
@@ -114,7 +120,7 @@ def array_type(node: Node | None) -> ArrayType | None:
     if node is None or node.type != "qualified_identifier":
         return None
     scope, name = node.child_by_field_name("scope"), node.child_by_field_name("name")
-    if scope is None or name is None or node_text(scope) not in _LIBRARY or name.type != "template_type":
+    if scope is None or name is None or node_text(scope) not in _LIBRARY or name.type not in ("template_type", "template_function"):
         return None
     if node_text(name.child_by_field_name("name")) != "array_t":
         return None
@@ -137,7 +143,7 @@ def _is_array_call(node: Node) -> bool:
     return scope is not None and node_text(scope) in _LIBRARY and name is not None and node_text(name) == "array"
 
 
-def _port_function(function: Node) -> list[Edit]:
+def _port_function(function: Node, ctx: Context) -> list[Edit]:
     """The edits porting one function's arrays; [] when it has none; Unported when it has some
     nbfix cannot port."""
     declarator = function.child_by_field_name("declarator")
@@ -158,10 +164,17 @@ def _port_function(function: Node) -> list[Edit]:
     for name, kind in parameters.items():
         edits.append(Edit(kind.node.start_byte, kind.node.end_byte, _ndarray(kind)))
         edits += _uses(body, name, kind, handled)
+    returns = [n for n in descendants(body, {"return_statement"}) if _owner(n) == function]
     if returned is not None:
         edits.append(Edit(returned.node.start_byte, returned.node.end_byte, f"{_prefix(returned.scope)}object"))
-        for statement in (n for n in descendants(body, {"return_statement"}) if _owner(n) == function):
-            edits = _port_return(statement, returned, handled, edits)
+        for statement in returns:
+            edits = _port_return(ctx, statement, returned, handled, edits)
+    elif _deduces_result(function) and any(_returns_array_t(statement) for statement in returns):
+        # basix: `[](cell::type c) { auto [x, shape] = f(c); return py::array_t<double>(shape, x.data()); }`
+        for statement in returns:
+            if not _returns_array_t(statement):
+                raise Unported(f"`{_short(statement)}` beside `return py::array_t<T>(...)` (one result type per lambda)")
+            edits = _port_return(ctx, statement, None, handled, edits)
     left = [n for n in strays if n.id not in handled]
     if left:
         raise Unported(f"`{_short(left[0])}` (nbfix ports array_t parameters, views and `return py::array(n, data)`)")
@@ -335,23 +348,132 @@ def _assigned_name(call: Node) -> str | None:
     return node_text(declarator) if declarator is not None and declarator.type == "identifier" else None
 
 
-def _port_return(statement: Node, returned: ArrayType, handled: set[int], edits: list[Edit]) -> list[Edit]:
-    """`return py::array(n, data);` -> `return nb::ndarray<nb::numpy, T>(data, {n}).cast();`,
-    with the edits already made inside `n` and `data` carried into the new text."""
+def _port_return(ctx: Context, statement: Node, returned: ArrayType | None, handled: set[int], edits: list[Edit]) -> list[Edit]:
+    """`return py::array(n, data);` or `return py::array_t<T>(shape, data);` (pybind11 copies the
+    data: no base object) -> `return nb::ndarray<nb::numpy, T>(data, ...).cast();` (an ndarray
+    without an owner is copied too), with the edits already made inside the arguments carried
+    into the new text."""
     value = next((c for c in statement.named_children if c.type != "comment"), None)
     if value is None or not _is_array_call(value):
         raise Unported(f"`{_short(statement)}` (nbfix ports `return py::array(n, data);`)")
     arguments = [a for a in value.child_by_field_name("arguments").named_children if a.type != "comment"]
     if len(arguments) != 2:
-        raise Unported(f"`{_short(value)}` (nbfix ports `py::array(n, data)`)")
+        raise Unported(f"`{_short(value)}` (nbfix ports `py::array(n, data)` and `py::array_t<T>(shape, data)`)")
+    made = array_type(value.child_by_field_name("function"))
+    kind = made if made is not None else returned
+    if kind is None:
+        raise Unported(f"`{_short(value)}`: the element type is not written")
     inside = [e for e in edits if value.start_byte <= e.start and e.end <= value.end_byte]
     count, data = (_edited(a, inside) for a in arguments)
-    if not squash(count).endswith(".size()"):
-        count = f"static_cast<size_t>({count})"
-    nb = _prefix(returned.scope)
+    nb = _prefix(kind.scope)
+    shape = _shape(ctx, arguments[0], count, counts=made is None)
     handled.update({value.id, value.child_by_field_name("function").id})
-    new = Edit(value.start_byte, value.end_byte, f"{nb}ndarray<{nb}numpy, {returned.element}>({data}, {{{count}}}).cast()")
+    new = Edit(value.start_byte, value.end_byte, f"{nb}ndarray<{nb}numpy, {kind.element}>({data}, {shape}).cast()")
     return [e for e in edits if e not in inside] + [new]
+
+
+_COUNTS = frozenset({"int", "long", "unsigned", "size_t", "std::size_t", "ssize_t", "py::ssize_t", "pybind11::ssize_t",
+                     "Py_ssize_t", "int64_t", "std::int64_t", "uint64_t", "std::uint64_t", "unsignedint", "longlong"})
+_SIZE_CONTAINER = LazyPattern(r"^(?:std::)?(?:array<(?:std::)?size_t,[^,<>]+>|vector<(?:std::)?size_t>)$")
+
+
+def _shape(ctx: Context, node: Node, text: str, counts: bool = False) -> str:
+    """The shape arguments of nanobind's ndarray for pybind11's first argument: `{n}` for a count,
+    `{a, b}` for a braced list, `s.size(), s.data()` for a container of `size_t` (the element
+    type nanobind takes), visibly typed; anything else stays pybind11's to port by hand
+    (`counts`: `py::array(n, data)`, whose first argument was always read as a count)."""
+    squashed = squash(text)
+    if node.type == "initializer_list":
+        items = [a for a in node.named_children if a.type != "comment"]
+        return "{" + ", ".join(_as_size(node_text(item)) for item in items) + "}"
+    if node.type == "number_literal" or squashed.endswith(".size()"):
+        return "{" + _as_size(text) + "}"
+    declared = _declared_type(ctx, node) if node.type == "identifier" else None
+    bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
+    if _SIZE_CONTAINER.match(bare):
+        return f"{text}.size(), {text}.data()"
+    if bare in _COUNTS or counts:  # `py::array(n, data)`: read as a count, as before
+        return "{" + _as_size(text) + "}"
+    raise Unported(f"the shape `{_short(node)}` (its type is not visible: a count, or a container of `size_t`?)")
+
+
+def _as_size(text: str) -> str:
+    squashed = squash(text)
+    return text if squashed.endswith(".size()") or squashed.isdigit() else f"static_cast<size_t>({text})"
+
+
+def _declared_type(ctx: Context, node: Node) -> str | None:
+    """A variable's declared type; for a name of `auto [a, b] = f(...)`, the element of the pair
+    or tuple `f` is declared to return (every overload taking that many arguments alike)."""
+    name = node_text(node)
+    declared = ctx.model.declared_type(name, node)
+    if declared is not None and squash(declared).replace("const", "").rstrip("&") != "auto":
+        return declared
+    binding = _structured_binding(node, name)
+    if binding is None:
+        return None
+    index, call = binding
+    function = call.child_by_field_name("function")
+    while function is not None and function.type in ("qualified_identifier", "template_function"):
+        function = function.child_by_field_name("name")
+    signatures = ctx.model.project.function_signatures(node_text(function)) if function is not None else None
+    arguments = call.child_by_field_name("arguments")
+    arity = len([a for a in arguments.named_children if a.type != "comment"]) if arguments is not None else -1
+    # Names are indexed without their namespace: basix has `polynomials::tabulate` and
+    # `polyset::tabulate`; the call's argument count tells them apart.
+    fitting = [s for s in signatures or () if len(s.params) == arity] or list(signatures or ())
+    elements = {tuple(_template_arguments(s.returns)) for s in fitting}
+    if len(elements) != 1:
+        return None
+    (element,) = elements
+    return element[index] if index < len(element) else None
+
+
+def _structured_binding(node: Node, name: str) -> tuple[int, Node] | None:
+    """(position, initialising call) of `name` in an `auto [..., name, ...] = call;` before `node`
+    in its function."""
+    owner = _owner(node)
+    for declaration in descendants(owner, {"declaration"}) if owner is not None else ():
+        if declaration.start_byte >= node.start_byte or _owner(declaration) != owner:
+            continue
+        for declarator in declaration.children_by_field_name("declarator"):
+            target = declarator.child_by_field_name("declarator") if declarator.type == "init_declarator" else None
+            value = declarator.child_by_field_name("value") if declarator.type == "init_declarator" else None
+            if target is None or target.type != "structured_binding_declarator" or value is None or value.type != "call_expression":
+                continue
+            names = [node_text(c) for c in target.named_children if c.type == "identifier"]
+            if name in names:
+                return names.index(name), value
+    return None
+
+
+def _template_arguments(spelling: str) -> list[str]:
+    """`std::pair<A, B<C, D>>` -> [A, B<C, D>] (for a pair or tuple), else []."""
+    text = squash(spelling).removeprefix("const")
+    for head in ("std::pair<", "std::tuple<"):
+        if text.startswith(head) and text.endswith(">"):
+            inner, depth, parts, current = text[len(head):-1], 0, [], ""
+            for char in inner:
+                if char == "," and depth == 0:
+                    parts.append(current)
+                    current = ""
+                    continue
+                depth += (char == "<") - (char == ">")
+                current += char
+            return parts + [current]
+    return []
+
+
+def _deduces_result(function: Node) -> bool:
+    """A lambda without `-> T`: its result type is whatever it returns."""
+    declarator = function.child_by_field_name("declarator") if function.type == "lambda_expression" else None
+    return function.type == "lambda_expression" and (
+        declarator is None or not any(c.type == "trailing_return_type" for c in declarator.children))
+
+
+def _returns_array_t(statement: Node) -> bool:
+    value = next((c for c in statement.named_children if c.type != "comment"), None)
+    return value is not None and _is_array_call(value) and array_type(value.child_by_field_name("function")) is not None
 
 
 def _edited(node: Node, edits: list[Edit]) -> str:

@@ -153,6 +153,11 @@ class _Lines:
 
 def _without_comment(line: bytes) -> bytes:
     """The line up to a `//` comment that is not inside a string or character literal."""
+    comment = line.find(b"//")
+    if comment < 0:
+        return line
+    if b'"' not in line[:comment] and b"'" not in line[:comment]:
+        return line[:comment]
     quote = None
     index = 0
     while index < len(line):

@@ -512,6 +512,8 @@ def file_declarations(tree: "Tree", path: str | None = None) -> ProjectIndex:
                 name = core.child_by_field_name("declarator") if core.type == "function_declarator" else None
                 if name is not None:
                     index.templated_functions.add(short_name(_text(name)))
+                    if item.type == "declaration":  # basix: `template <class T> std::pair<...> geometry(...);`
+                        _add_function(index, item, declarator)
     for node in found.get("enum", []):
         scoped = any(child.type in ("class", "struct") for child in node.children)
         index.enums[short_name(_text(node.child_by_field_name("name")))] = scoped
