@@ -40,6 +40,8 @@ MANUAL = {
     "type_id": "nanobind has no `type_id<T>()`: `nb::type_name(nb::type<T>())` names a bound type",
 }
 RENAMED = {"module": "module_", "function": "callable"}
+_INTEGERS = frozenset({"int", "long", "unsigned", "size_t", "std::size_t", "ssize_t", "Py_ssize_t", "py::ssize_t",
+                       "int64_t", "std::int64_t", "uint64_t", "std::uint64_t"})
 
 
 class PortObjectApi(Rule):
@@ -48,8 +50,8 @@ class PortObjectApi(Rule):
     pybind11's object API where nanobind differs (PORTING.md section 1.5): `module` (the
     deprecated alias), `module_::import`, `function`, `ssize_t`, `m.add_object(...)`, the member
     `.cast<T>()` on Python objects, `str`/`bytes` made from a `std::string`, `std::string` made
-    from a `str`, multi-argument `print`, capsule destructors without `noexcept`, `tuple t(n)`,
-    `.get_type()`, a Python object written to a C++ stream (`os << obj`), `detail::` internals
+    from a `str`, multi-argument `print`, capsule destructors without `noexcept`, `tuple t(n)`
+    and `list l(n)`, `.get_type()`, a Python object written to a C++ stream (`os << obj`), `detail::` internals
     and the NumPy API. Only run by `nbfix port` (or when selected by its code).
 
     ## Why it matters
@@ -80,8 +82,10 @@ class PortObjectApi(Rule):
     that declared type: nanobind's wrappers have no such conversion. `str(s)` is rewritten only when
     `s` is declared `std::string`. `os << obj` becomes `os << nb::str(obj).c_str()` (the same
     text) only when `os` is `std::cout`/`cerr`/`clog` or declared a standard stream type and
-    `obj` is visibly a Python object; `obj << x` between Python objects is left alone. `tuple t(n)` (filled by index: nanobind tuples are immutable),
-    `detail::` internals and the NumPy API are reported with the rewrite to make.
+    `obj` is visibly a Python object; `obj << x` between Python objects is left alone.
+    `tuple t(n)` (filled by index: nanobind tuples are immutable), `list l(n)` with a visible
+    count (nanobind lists have no size constructor), `detail::` internals and the NumPy API are
+    reported with the rewrite to make.
     """
 
     code = "NB505"
@@ -125,6 +129,8 @@ class PortObjectApi(Rule):
             yield from self._capsule(reference)
         elif head == "tuple":
             yield from self._sized_tuple(reference)
+        elif head == "list":
+            yield from self._sized_list(ctx, reference)
         elif head == "detail" and not _in_caster(reference.node):
             yield self.finding(reference.node, f"`{reference.path}`: pybind11 internals differ in nanobind or are absent")
         elif head in MANUAL:
@@ -202,6 +208,20 @@ class PortObjectApi(Rule):
         if call_of(reference.node) is None and arguments is not None and len(arguments) == 1:
             yield self.finding(reference.node, "nanobind tuples are immutable: build the values first and make the "
                                "tuple with `nb::make_tuple(...)` (or a `nb::list`, then `nb::tuple(list)`)")
+
+    def _sized_list(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        """`py::list out(n)`: pybind11 makes n empty slots to fill by index (pytomlpp); nanobind's
+        list has no size constructor (g++: "conversion from size_t to handle is ambiguous")."""
+        arguments = constructor_arguments(reference)
+        if call_of(reference.node) is not None or arguments is None or len(arguments) != 1:
+            return
+        count = arguments[0]
+        declared = ctx.model.declared_type(node_text(count), count) if count.type == "identifier" else None
+        if not (count.type == "number_literal" or squash(node_text(count)).endswith(".size()")
+                or declared is not None and squash(declared).replace("const", "") in _INTEGERS):
+            return
+        yield self.finding(reference.node, "nanobind lists have no size constructor: start from an empty list and "
+                           "`append` each value (in index order), or fill a `std::vector` and `nb::cast` it")
 
     def _member(self, ctx: Context, view: PortView, field, qualifier: str) -> Iterator[Finding]:
         expression = field.parent
