@@ -18,7 +18,10 @@ from conftest import FIXTURES, nbfix_executable
 ZOO = FIXTURES / "port" / "compile" / "zoo"
 
 
-def _cmake_lists(dialect: str) -> str:
+EIGEN = Path("/usr/include/eigen3")  # Debian's libeigen3-dev
+
+
+def _cmake_lists(dialect: str, include: Path | None = None) -> str:
     lines = [
         "cmake_minimum_required(VERSION 3.18...3.31)",
         "project(zoo_port LANGUAGES CXX)",
@@ -30,11 +33,13 @@ def _cmake_lists(dialect: str) -> str:
         lines += ["find_package(nanobind CONFIG REQUIRED)", "nanobind_add_module(zoo_port NB_STATIC bind.cpp)"]
     else:
         lines += ["find_package(pybind11 CONFIG REQUIRED)", "pybind11_add_module(zoo_port bind.cpp)"]
+    if include is not None:
+        lines.append(f"target_include_directories(zoo_port PRIVATE {include.as_posix()})")
     return "\n".join(lines) + "\n"
 
 
-def _build(folder: Path, dialect: str) -> Path:
-    (folder / "CMakeLists.txt").write_text(_cmake_lists(dialect))
+def _build(folder: Path, dialect: str, include: Path | None = None) -> Path:
+    (folder / "CMakeLists.txt").write_text(_cmake_lists(dialect, include))
     build = folder / f"build-{dialect}"
     cmake, ninja = tool("cmake", "pip install cmake"), tool("ninja", "pip install ninja")
     package, flag = ("nanobind", "--cmake_dir") if dialect == "nanobind" else ("pybind11", "--cmakedir")
@@ -81,4 +86,21 @@ def test_ported_module_builds_with_nanobind_and_behaves_the_same(zoo: Path):
     assert "Would port" not in again.stdout and "Ported 0 files" in again.stdout
 
     after = _behave(zoo, _build(zoo, "nanobind"), "after")
+    assert after["results"] == before["results"]
+
+
+def test_eigen_views_port_and_write_through_the_same(tmp_path: Path):
+    """`py::EigenDRef` is nanobind's `DRef` (both libraries define `EigenDRef`/`DRef` and
+    `EigenDMap`/`DMap` as the same Eigen types): after the port, C-ordered, Fortran-ordered and
+    strided arrays are still written in place. Skipped where Eigen is not installed (CI)."""
+    if not (EIGEN / "Eigen").is_dir() or not (shutil.which("c++") or shutil.which("g++")):
+        pytest.skip("no Eigen headers (Debian: libeigen3-dev) or no C++ compiler")
+    folder = tmp_path / "eigen"
+    shutil.copytree(FIXTURES / "port" / "compile" / "eigen", folder)
+    before = _behave(folder, _build(folder, "pybind11", EIGEN), "before")
+    ported = subprocess.run([nbfix_executable(), "port", "bind.cpp"], cwd=folder, capture_output=True, text=True)
+    assert ported.returncode == 0, ported.stdout + ported.stderr
+    text = (folder / "bind.cpp").read_text()
+    assert "nb::DRef<" in text and "<nanobind/eigen/dense.h>" in text and "Eigen" + "DRef" not in text, text
+    after = _behave(folder, _build(folder, "nanobind", EIGEN), "after")
     assert after["results"] == before["results"]

@@ -27,6 +27,11 @@ NAMES = {
     "reinterpret_borrow": "borrow",
     "reinterpret_steal": "steal",
     "register_exception": "exception",
+    # pybind11/eigen/matrix.h and nanobind/eigen/dense.h define these the same way
+    # (`Eigen::Ref<T, 0, Eigen::Stride<Dynamic, Dynamic>>`...); only the names differ.
+    "EigenDRef": "DRef",
+    "EigenDMap": "DMap",
+    "EigenDStride": "DStride",
 }
 # Binding methods (rows 27-32).
 METHODS = {
@@ -77,6 +82,7 @@ class PortRenames(Rule):
     ## What it finds
     pybind11 names nanobind spells differently (PORTING.md section 1.2): `error_already_set`,
     `type::of<T>()`, `type`, `reinterpret_borrow`/`reinterpret_steal`, `register_exception`,
+    `EigenDRef`/`EigenDMap`/`EigenDStride` (`DRef`/`DMap`/`DStride`: the same Eigen types),
     the `.def_readwrite`/`.def_property*` family, `PYBIND11_OVERRIDE*`/`PYBIND11_OVERLOAD*`,
     `PYBIND11_MAKE_OPAQUE`; trampoline classes without `NB_TRAMPOLINE`; and the pybind11 names
     with no nanobind counterpart (`get_override`, `register_local_exception`,

@@ -2,6 +2,12 @@
 
 VERSIONS = {2: '2.15.0', 3: '3.1.0'}
 _NANOBIND_2 = frozenset({
+    'DMap',
+    'DMap1',
+    'DRef',
+    'DRef1',
+    'DStride',
+    'DStride1',
     'abs',
     'any',
     'any_contig',

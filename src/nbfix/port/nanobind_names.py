@@ -2,9 +2,10 @@
 
 A port that renames `py::classh` to `nb::classh` compiles no better than before: nanobind has no
 such name. The port's audit reports every `nb::NAME` it leaves that nanobind does not declare
-(`nbfix.port.cpp`). The tables come from compiling, not reading: every identifier in nanobind's
+(`nbfix.port.audit`). The tables come from compiling, not reading: every identifier in nanobind's
 headers is tried as `using nanobind::NAME;` (or as a namespace) against that release, and the
-ones g++ accepts are kept. Regenerate with
+ones g++ accepts are kept; only the Eigen headers' aliases (`DRef`, `DMap`...) are read from
+the text, since those headers need Eigen to compile. Regenerate with
 
     python -m nbfix.port.nanobind_names SITE_PACKAGES_OF_NANOBIND_2 SITE_PACKAGES_OF_NANOBIND_3
 
@@ -66,7 +67,23 @@ def names_of(site: Path) -> list[str]:
     not_namespaces = _compiles(include, as_namespace, python_include)
     kept = [name for index, name in enumerate(candidates) if index not in rejected]
     kept += [name for index, name in enumerate(maybe_namespaces) if index not in not_namespaces]
-    return sorted(kept)
+    return sorted(set(kept) | set(_eigen_names(include / "nanobind")))
+
+
+_EIGEN_ALIAS = re.compile(r"^(?:template\s*<[^>]*>\s*)?using\s+(\w+)\s*=", re.M)
+
+
+def _eigen_names(include: Path) -> list[str]:
+    """`DRef`, `DMap`, `DStride`...: the Eigen headers need Eigen itself to compile, so their
+    aliases in `namespace nanobind` (before its `detail` part) are read from the text."""
+    names = []
+    for header in sorted((include / "eigen").glob("*.h")):
+        text = header.read_text("utf-8", "replace")
+        start = text.find("NAMESPACE_BEGIN(NB_NAMESPACE)")
+        end = text.find("NAMESPACE_BEGIN(detail)", start)
+        if start >= 0:
+            names += _EIGEN_ALIAS.findall(text[start:end if end >= 0 else len(text)])
+    return names
 
 
 def main(argv: list[str]) -> int:
