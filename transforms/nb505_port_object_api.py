@@ -51,8 +51,9 @@ class PortObjectApi(Rule):
     deprecated alias), `module_::import`, `function`, `ssize_t`, `m.add_object(...)`, the member
     `.cast<T>()` on Python objects, `str`/`bytes` made from a `std::string`, `std::string` made
     from a `str`, multi-argument `print`, capsule destructors without `noexcept`, `tuple t(n)`
-    and `list l(n)`, `.get_type()`, a Python object written to a C++ stream (`os << obj`), `detail::` internals
-    and the NumPy API. Only run by `nbfix port` (or when selected by its code).
+    and `list l(n)`, `.get_type()`, `.size()` of a `sequence`, `.ref_count()`, a Python object
+    written to a C++ stream (`os << obj`), `detail::` internals and the NumPy API. Only run by
+    `nbfix port` (or when selected by its code).
 
     ## Why it matters
     nanobind's wrappers are thinner: there is no `.cast<T>()` member (`nb::cast<T>(o)` is a free
@@ -93,7 +94,7 @@ class PortObjectApi(Rule):
     priority = Priority.HIGH
     fix_safety = Safety.SAFE
     summary = "pybind11 object API: .cast<T>() member, str(std::string), print, module, import..."
-    needles = (b"::", b"add_object", b".cast<", b"get_type", b"<<")
+    needles = (b"::", b"add_object", b".cast<", b"get_type", b"<<", b".size()", b"ref_count")
     opt_in = True
     options = {"target-version": TARGET_VERSION}
 
@@ -209,6 +210,24 @@ class PortObjectApi(Rule):
             yield self.finding(reference.node, "nanobind tuples are immutable: build the values first and make the "
                                "tuple with `nb::make_tuple(...)` (or a `nb::list`, then `nb::tuple(list)`)")
 
+    def _size_or_refs(self, ctx: Context, view: PortView, expression, field, qualifier: str) -> Iterator[Finding]:
+        """`seq.size()` on a `py::sequence` (nanobind's has no `size`: `nb::len(seq)`, also a
+        `size_t`) and `obj.ref_count()` (nanobind has none: `Py_REFCNT(obj.ptr())`)."""
+        call = call_of(expression)
+        receiver = expression.child_by_field_name("argument")
+        operator = next((c for c in expression.children if c.type in (".", "->")), None)
+        if call is None or arguments_of(call) or receiver is None or operator is None or node_text(operator) != ".":
+            return
+        if node_text(field) == "size":
+            declared = ctx.model.declared_type(node_text(receiver), receiver) if receiver.type == "identifier" else None
+            bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
+            if bare in {f"{q}::sequence" for q in (*view.qualifiers, *view.nanobind)}:
+                yield self.finding(field, "nanobind's `sequence` has no `size()`: `len(seq)` is the same `size_t`",
+                                   self.fix("Use `len(...)`", node_edit(call, f"{qualifier}::len({node_text(receiver)})")))
+        elif _is_wrapper(ctx, view, receiver):
+            yield self.finding(field, "nanobind objects have no `ref_count()`: CPython's `Py_REFCNT` reads it",
+                               self.fix("Use `Py_REFCNT`", node_edit(call, f"Py_REFCNT({node_text(receiver)}.ptr())")))
+
     def _sized_list(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
         """`py::list out(n)`: pybind11 makes n empty slots to fill by index (pytomlpp); nanobind's
         list has no size constructor (g++: "conversion from size_t to handle is ambiguous")."""
@@ -241,6 +260,8 @@ class PortObjectApi(Rule):
             yield self.finding(field, "nanobind has no `.cast<T>()` member: `cast<T>(o)` is a free function",
                                self.fix("Use the free function",
                                         node_edit(call, f"{qualifier}::cast{cast_to}({target})")))
+        elif expression.type == "field_expression" and node_text(field) in ("size", "ref_count"):
+            yield from self._size_or_refs(ctx, view, expression, field, qualifier)
         elif expression.type == "field_expression" and node_text(field) == "get_type":
             call = call_of(expression)
             receiver = expression.child_by_field_name("argument")
