@@ -7,6 +7,7 @@ from typing import Iterator
 from nbfix.cpp.parsing import descendants
 from nbfix.cpp.syntax import node_text, squash
 from nbfix.model.porting import (
+    INTEGER_TYPES,
     PortView,
     Reference,
     arguments_of,
@@ -40,8 +41,6 @@ MANUAL = {
     "type_id": "nanobind has no `type_id<T>()`: `nb::type_name(nb::type<T>())` names a bound type",
 }
 RENAMED = {"module": "module_", "function": "callable"}
-_INTEGERS = frozenset({"int", "long", "unsigned", "size_t", "std::size_t", "ssize_t", "Py_ssize_t", "py::ssize_t",
-                       "int64_t", "std::int64_t", "uint64_t", "std::uint64_t"})
 
 
 class PortObjectApi(Rule):
@@ -237,7 +236,7 @@ class PortObjectApi(Rule):
         count = arguments[0]
         declared = ctx.model.declared_type(node_text(count), count) if count.type == "identifier" else None
         if not (count.type == "number_literal" or squash(node_text(count)).endswith(".size()")
-                or declared is not None and squash(declared).replace("const", "") in _INTEGERS):
+                or declared is not None and squash(declared).replace("const", "") in INTEGER_TYPES):
             return
         yield self.finding(reference.node, "nanobind lists have no size constructor: start from an empty list and "
                            "`append` each value (in index order), or fill a `std::vector` and `nb::cast` it")

@@ -7,6 +7,7 @@ from tree_sitter import Node
 from nbfix.core.patterns import LazyPattern
 from nbfix.cpp.parsing import FUNCTIONS, descendants
 from nbfix.cpp.syntax import node_text, squash
+from nbfix.model.porting import INTEGER_TYPES
 from nbfix.rules import Context, Edit, Finding, Priority, Rule, Safety
 
 # Qualifiers that can stand before pybind11's `array_t`/`array`: nanobind has neither name, so
@@ -372,8 +373,6 @@ def _port_return(ctx: Context, statement: Node, returned: ArrayType | None, hand
     return [e for e in edits if e not in inside] + [new]
 
 
-_COUNTS = frozenset({"int", "long", "unsigned", "size_t", "std::size_t", "ssize_t", "py::ssize_t", "pybind11::ssize_t",
-                     "Py_ssize_t", "int64_t", "std::int64_t", "uint64_t", "std::uint64_t", "unsignedint", "longlong"})
 _SIZE_CONTAINER = LazyPattern(r"^(?:std::)?(?:array<(?:std::)?size_t,[^,<>]+>|vector<(?:std::)?size_t>)$")
 
 
@@ -392,7 +391,7 @@ def _shape(ctx: Context, node: Node, text: str, counts: bool = False) -> str:
     bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
     if _SIZE_CONTAINER.match(bare):
         return f"{text}.size(), {text}.data()"
-    if bare in _COUNTS or counts:  # `py::array(n, data)`: read as a count, as before
+    if bare in INTEGER_TYPES or counts:  # `py::array(n, data)`: read as a count, as before
         return "{" + _as_size(text) + "}"
     raise Unported(f"the shape `{_short(node)}` (its type is not visible: a count, or a container of `size_t`?)")
 

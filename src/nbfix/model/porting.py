@@ -25,6 +25,12 @@ NOT_CODE = frozenset({
     "comment", "string_literal", "raw_string_literal", "char_literal", "string_content",
     "concatenated_string", "system_lib_string",
 })
+# Integer types a count is declared with (spelled without spaces, as `squash` leaves them): a
+# value pybind11's sized constructors read as a number of items.
+INTEGER_TYPES = frozenset({
+    "int", "long", "unsigned", "unsignedint", "longlong", "size_t", "std::size_t", "ssize_t", "Py_ssize_t",
+    "py::ssize_t", "pybind11::ssize_t", "int64_t", "std::int64_t", "uint64_t", "std::uint64_t",
+})
 _MACRO_TOKEN = re.compile(rb"\bPYBIND11_[A-Z0-9_]+\b")
 _OVERRIDE_MACRO = re.compile(rb"\b(?:PYBIND11_OVERRIDE|PYBIND11_OVERLOAD|NB_OVERRIDE)(?:_PURE)?(?:_NAME)?\b")
 _DEFINE = re.compile(rb"(?m)^[ \t]*#[ \t]*define\b")
