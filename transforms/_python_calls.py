@@ -63,6 +63,12 @@ class _ModuleImports(cst.CSTVisitor):
         return False
 
 
+def _parent(node: cst.BaseExpression | None) -> str | None:
+    """`ext` of `pkg.ext.linalg` (the module one level up, by its last name)."""
+    dotted = get_full_name_for_node(node) if node is not None else None
+    return dotted.rpartition(".")[0].rpartition(".")[2] if dotted and "." in dotted else None
+
+
 def _last(node: cst.BaseExpression | None) -> str | None:
     name = get_full_name_for_node(node) if node is not None else None
     return name.rpartition(".")[2] if name else None
@@ -91,6 +97,7 @@ class _PortCalls(cst.CSTTransformer):
         self.exports = exports
         self.lines = lines
         self.modules: dict[str, frozenset[str] | None] = {}  # local dotted name -> what it exposes
+        self.submodules: dict[str, str] = {}  # local name -> extension submodule (`from ext import linalg`)
         self.imported: dict[str, str] = {}  # local name -> module attribute
         self.notes: list[Note] = []
 
@@ -99,9 +106,11 @@ class _PortCalls(cst.CSTTransformer):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             dotted = get_full_name_for_node(alias.name) or ""
-            last = dotted.rpartition(".")[2]
+            parent, _, last = dotted.rpartition(".")
             if last in self.exports:
                 self.modules[_local_name(alias) if alias.asname else dotted] = self.exports[last]
+            elif alias.asname and self._is_submodule(parent.rpartition(".")[2], last):  # `import ext.linalg as la`
+                self.submodules[_local_name(alias)] = last
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         source = _last(node.module)
@@ -114,21 +123,35 @@ class _PortCalls(cst.CSTTransformer):
             name = get_full_name_for_node(alias.name) or ""
             if name in self.exports:  # `from pkg import _core [as e]`
                 self.modules[_local_name(alias)] = self.exports[name]
+            elif self._is_submodule(source, name):  # `from ext import linalg`
+                self.submodules[_local_name(alias)] = name
             elif source in self.exports and self._exposes(self.exports[source], name):
                 self.imported[_local_name(alias)] = name
+            elif self._is_submodule(_parent(node.module), source):  # `from ext.linalg import norm`
+                self.imported[_local_name(alias)] = f"{source}.{name}"
 
     @staticmethod
     def _exposes(names: frozenset[str] | None, name: str) -> bool:
         return names is None or name in names
 
+    def _is_submodule(self, module: str | None, name: str | None) -> bool:
+        """Is `module.name` a submodule the extension makes (`m.def_submodule(name)`)?"""
+        return module in self.exports and name in self.api.submodules and self._exposes(self.exports[module], name)
+
     def attribute_of(self, node: cst.BaseExpression) -> str | None:
-        """The module attribute an expression names, if it visibly reaches the module."""
+        """The module attribute an expression names, if it visibly reaches the module: `f` for
+        `ext.f`, `linalg.norm` for `ext.linalg.norm` or `la.norm` after `from ext import linalg as la`."""
         if isinstance(node, cst.Name):
             return self.imported.get(node.value)
         if isinstance(node, cst.Attribute):
             owner = get_full_name_for_node(node.value)
             if owner in self.modules and self._exposes(self.modules[owner], node.attr.value):
                 return node.attr.value
+            if owner in self.submodules:
+                return f"{self.submodules[owner]}.{node.attr.value}"
+            parent, _, sub = (owner or "").rpartition(".")
+            if parent in self.modules and sub in self.api.submodules and self._exposes(self.modules[parent], sub):
+                return f"{sub}.{node.attr.value}"
         return None
 
     def enum_of(self, node: cst.BaseExpression) -> str | None:

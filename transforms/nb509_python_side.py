@@ -21,8 +21,9 @@ class PythonSide(PortRule):
     (`Color.__entries`), `None` for a pointer parameter without `.none()`, `repr()` of an enum
     member, `builtin_function_or_method` type checks, pickled bound functions. Only calls that
     visibly reach the module are looked at (`ext.f(...)`, `from ext import f`, a package
-    re-exporting the module's names); the parameter types, keywords and enums come from the
-    C++ bindings.
+    re-exporting the module's names, a submodule the bindings make with `def_submodule`:
+    `ext.linalg.f(...)`, `from ext import linalg`); the parameter types, keywords and enums come
+    from the C++ bindings.
 
     ## Why it matters
     pybind11 converts `0`/`1` to `bool` and its enums to `int`; nanobind raises `TypeError` for

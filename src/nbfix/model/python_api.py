@@ -2,8 +2,9 @@
 
 Which module-level functions and constructors take a `bool` or a pointer at which position or
 keyword, whether that pointer accepts `None` (`.none()`), and which enums are arithmetic. Only
-names bound directly on a `PYBIND11_MODULE` module are described: those are the ones Python code
-can be seen to reach through the module's name (nanobind bindings have nothing left to port).
+names bound on a `PYBIND11_MODULE` module or on a submodule of it (`m.def_submodule("linalg")`)
+are described: those are the ones Python code can be seen to reach through the module's name
+(nanobind bindings have nothing left to port).
 """
 
 from __future__ import annotations
@@ -40,8 +41,11 @@ class Callee(NamedTuple):
 
 class PythonApi(NamedTuple):
     modules: frozenset[str]  # extension module names, e.g. `_core`
-    callables: dict[str, tuple[Callee, ...]]  # module attribute -> overloads (a class: its constructors)
+    # module attribute -> overloads (a class: its constructors); a function of a submodule made
+    # with `m.def_submodule("linalg")` is `linalg.norm`
+    callables: dict[str, tuple[Callee, ...]]
     enums: dict[str, bool]  # enum Python name -> arithmetic (int() works)
+    submodules: frozenset[str] = frozenset()  # names given to `def_submodule`
 
 
 def python_api(models: Iterable[BindingModel]) -> PythonApi:
@@ -61,15 +65,19 @@ def python_api(models: Iterable[BindingModel]) -> PythonApi:
         for cls in model.classes:
             if cls.kind == "enum" and cls.creates and cls.python_name and isinstance(cls.scope, ModuleBinding):
                 enums[cls.python_name] = "arithmetic" in node_text(cls.node)
-    return PythonApi(frozenset(modules), {name: tuple(found) for name, found in callables.items()}, enums)
+    submodules = frozenset(name.rpartition(".")[0] for name in callables if "." in name)
+    return PythonApi(frozenset(modules), {name: tuple(found) for name, found in callables.items()}, enums, submodules)
 
 
 def _module_attribute(binding: Binding) -> str | None:
-    """The module attribute a binding creates or extends: a function's name, a class's name
-    for its constructors; None for anything else (methods, submodules, nested classes)."""
+    """The module attribute a binding creates or extends: a function's name (`sub.f` for one
+    bound on a `def_submodule("sub")`), a class's name for its constructors; None for anything
+    else (methods, nested classes)."""
     owner = binding.owner
-    if isinstance(owner, ModuleBinding) and owner.submodule is None and binding.method == "def":
-        return binding.python_name
+    if isinstance(owner, ModuleBinding) and binding.method == "def" and binding.python_name:
+        if owner.submodule is None:
+            return binding.python_name
+        return f"{owner.submodule}.{binding.python_name}" if owner.variable is None and owner.submodule.isidentifier() else None
     constructor = binding.python_name == "__init__" or (binding.callable is not None and binding.callable.kind == "init")
     if isinstance(owner, ClassBinding) and constructor and isinstance(owner.scope, ModuleBinding):
         return owner.python_name
