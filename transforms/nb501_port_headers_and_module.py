@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from nbfix.cpp.parsing import descendants
@@ -87,6 +88,22 @@ PORTED_ELSEWHERE = frozenset({
 # Names of other rules that replace the qualifier too (`py::ssize_t` -> `Py_ssize_t`).
 QUALIFIER_OWNED_ELSEWHERE = frozenset({"ssize_t", "set_error"})
 ITERATOR_MAKERS = frozenset({"make_iterator", "make_key_iterator", "make_value_iterator"})
+
+
+_TRAILING_COMMENT = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*[<\"][^>\"\n]*[>\"]([ \t]*(?://[^\r\n]*|/\*.*?\*/))[ \t]*\r?\n?$")
+
+
+def _keep_comment(line: bytes, text: str, newline: str) -> str:
+    """The replacement of one pybind11 include line, keeping the comment that ended it: on the
+    first nanobind include written there, or on a line of its own where the line goes."""
+    found = _TRAILING_COMMENT.match(line)
+    if found is None:
+        return text
+    comment = found[1].decode("utf-8", "replace")
+    if not text:
+        return f"{comment.lstrip()}{newline}"
+    first, _, rest = text.partition(newline)
+    return f"{first}{comment}{newline}{rest}"
 
 
 class PortHeadersAndModule(Rule):
@@ -194,8 +211,8 @@ class PortHeadersAndModule(Rule):
         for index, (node, path) in enumerate(portable):
             lines = block if index == 0 else []
             text = "".join(f"#include <{h}>{newline}" for h in lines if not (h in written or written.add(h)))
-            start = line_start(ctx.content, node.start_byte)
-            edits.append(Edit(start, line_end(ctx.content, node.start_byte), text))
+            start, end = line_start(ctx.content, node.start_byte), line_end(ctx.content, node.start_byte)
+            edits.append(Edit(start, end, _keep_comment(ctx.content[start:end], text, newline)))
         first = portable[0][0]
         yield self.finding(
             first, "pybind11 headers: nanobind has its own, and a caster header per STL type that crosses",
