@@ -79,9 +79,9 @@ class PortObjectApi(Rule):
     constructor); a user type with a `cast` member is left alone. Where the result of
     `.cast<py::str>()` (`int_`, `float_`, `bool_`) initialises a `std::string` (an integer,
     `double`/`float`, `bool`), which pybind11's wrapper converted to implicitly, the cast is to
-    that declared type: nanobind's wrappers have no such conversion. `str(s)` is rewritten only when
-    `s` is declared `std::string`. `os << obj` becomes `os << nb::str(obj).c_str()` (the same
-    text) only when `os` is `std::cout`/`cerr`/`clog` or declared a standard stream type and
+    that declared type: nanobind's wrappers have no such conversion. `str(s)` is rewritten only
+    when `s` is declared `std::string` (or `std::string_view`, read through `.data()`).
+    `os << obj` becomes `os << nb::str(obj).c_str()` (the same text) only when `os` is `std::cout`/`cerr`/`clog` or declared a standard stream type and
     `obj` is visibly a Python object; `obj << x` between Python objects is left alone.
     `tuple t(n)` (filled by index: nanobind tuples are immutable), `list l(n)` with a visible
     count (nanobind lists have no size constructor), `detail::` internals and the NumPy API are
@@ -139,12 +139,13 @@ class PortObjectApi(Rule):
     def _from_string(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
         """`py::str(s)` / `py::bytes(s)` for a `std::string s` (nanobind has no such constructor)."""
         arguments = constructor_arguments(reference) or []
-        if len(arguments) != 1 or not _is_std_string(ctx, arguments[0]):
+        kind = _std_string_kind(ctx, arguments[0]) if len(arguments) == 1 else None
+        if kind is None:
             return
         value = node_text(arguments[0])
-        data = "c_str" if reference.head == "str" else "data"
+        data = "c_str" if reference.head == "str" and kind == "std::string" else "data"
         yield self.finding(
-            arguments[0], f"nanobind's `{reference.head}` has no `std::string` constructor",
+            arguments[0], f"nanobind's `{reference.head}` has no `{kind}` constructor",
             self.fix(f"Pass `.{data}()` and `.size()`", node_edit(arguments[0], f"{value}.{data}(), {value}.size()")),
         )
 
@@ -489,10 +490,18 @@ def _loop_range(node):
 
 
 def _is_std_string(ctx: Context, node) -> bool:
+    return _std_string_kind(ctx, node) == "std::string"
+
+
+def _std_string_kind(ctx: Context, node) -> str | None:
+    """"std::string" or "std::string_view" for a variable visibly declared so, else None."""
     if node.type != "identifier":
-        return False
+        return None
     declared = ctx.model.declared_type(node_text(node), node)
-    return declared is not None and squash(declared).replace("const", "").rstrip("&") in ("std::string", "string")
+    bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
+    if bare in ("std::string", "string"):
+        return "std::string"
+    return "std::string_view" if bare in ("std::string_view", "string_view") else None
 
 
 def _in_caster(node) -> bool:
