@@ -40,7 +40,7 @@ def with_unknown_names(file: FileResult, target_version: int) -> FileResult:
     items = list(file.remaining)
     for match in found:
         start, end, name = match.start(), match.end(), match[2].decode()
-        if not is_code(root, match.start(2), match.end(2)) or _reported(items, start, end, name):
+        if not is_code(root, match.start(2), match.end(2)) or _reported(items, start, end, name, lines):
             continue
         if any(low <= start < high for low, high in dead):
             continue  # `#if 0`: never compiled
@@ -50,10 +50,11 @@ def with_unknown_names(file: FileResult, target_version: int) -> FileResult:
     return file.replace(remaining=sorted(items, key=lambda i: (i.line, i.column)))
 
 
-def _reported(items, start: int, end: int, name: str) -> bool:
+def _reported(items, start: int, end: int, name: str, lines: LineIndex) -> bool:
     """Already an item here: one overlapping the name, or one on its line that names it."""
+    line = lines.position(start)[0]
     return any(
-        item.finding.start < end and start < item.finding.end or f"`{name}" in item.finding.message
-        and item.finding.start <= start <= item.finding.end + 200
+        item.finding.start < end and start < item.finding.end
+        or item.line == line and f"`{name}" in item.finding.message
         for item in items
     )
