@@ -153,3 +153,20 @@ def test_extension_modules_finds_what_the_pattern_finds():
         assert extension_modules(text) == {m[1].decode() for m in _EXTENSION.finditer(text)}, text[:80]
     assert extension_modules(b"PYBIND11_MODULE(PYBIND11_MODULE(x, m)") == {"PYBIND11_MODULE"}
     assert sum(1 for text in texts if extension_modules(text)) > 10  # the files really define modules
+
+
+def test_a_variable_made_with_parentheses_from_other_variables_has_its_declared_type():
+    # tree-sitter reads `T word(text);` as a function declaration; in a body it is a variable.
+    source = """
+void f(const std::string &text, int n) {
+    std::string_view word(text);
+    std::vector<int> sizes(n, 0);
+    int helper(int);
+    use(word, sizes, helper);
+}
+"""
+    m = model(source)
+    at = m.tree.root_node.descendant_for_byte_range(source.index("use(") + 4, source.index("use(") + 8)
+    assert m.declared_type("word", at) == "std::string_view"
+    assert m.declared_type("sizes", at) == "std::vector<int>"
+    assert m.declared_type("helper", at) is None  # a local function declaration stays one

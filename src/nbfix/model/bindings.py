@@ -39,6 +39,21 @@ _LOCAL_QUERY = shared_nodes("locals", """
 """, ("parameter_declaration", "optional_parameter_declaration", "declaration"), lambda node: [{"declaration": [node]}])
 
 
+def _direct_initialised(declaration: Node, declarator: Node) -> bool:
+    """`T name(x, y);` in a function body, which tree-sitter reads as the declaration of a
+    function taking types `x` and `y`: a variable made from other variables (a local function
+    declaration with only named types for parameters is rare enough to read so)."""
+    parent = declaration.parent
+    parameters = declarator.child_by_field_name("parameters")
+    if parent is None or parent.type != "compound_statement" or parameters is None or not parameters.named_children:
+        return False
+    return all(
+        p.type == "parameter_declaration" and p.child_by_field_name("declarator") is None
+        and (p.child_by_field_name("type") is not None and p.child_by_field_name("type").type == "type_identifier")
+        for p in parameters.named_children
+    )
+
+
 class ModuleBinding(NamedTuple):
     """A module object: the NB_MODULE/PYBIND11_MODULE parameter, a `module_&`, or a submodule."""
 
@@ -365,7 +380,9 @@ class BindingModel(Fields):
                         inner = core.child_by_field_name("declarator")
                         core, more = declarations.unwrap_declarator(inner) if inner is not None else (core, "")
                         suffix += more
-                    if core.type == "identifier" and node_text(core) == name:
+                    if core.type == "function_declarator" and _direct_initialised(node, core):
+                        core = core.child_by_field_name("declarator")  # `std::string_view word(text);`
+                    if core is not None and core.type == "identifier" and node_text(core) == name:
                         best = (node, f"{declarations.base_type(node, declarator)}{suffix}", value)
             if best is not None:
                 return best
