@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nbfix.port._nanobind_names_data import NAMES, VERSIONS
+from nbfix.port._nanobind_names_data import NAMES
 
 
 def declared(name: str, target_version: int) -> bool:
