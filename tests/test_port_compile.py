@@ -80,6 +80,7 @@ def test_ported_module_builds_with_nanobind_and_behaves_the_same(zoo: Path):
     assert ported.returncode in (0, 1), ported.stderr
     text = (zoo / "bind.cpp").read_text()
     assert text.encode() != original and "pybind11" not in text and "py::" not in text, text
+    assert "nb::init<int, int>()" in text, "the forwarding Flock factory should have become init<...>"
     assert "Next: build with nanobind" in ported.stdout
     again = subprocess.run([nbfix_executable(), "port", "bind.cpp", "zoo.h"], cwd=zoo, capture_output=True, text=True)
     assert (zoo / "bind.cpp").read_text() == text, "a second port changed the file"

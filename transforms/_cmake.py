@@ -173,6 +173,7 @@ def port_cmake(text: str, version: int, free_threaded: frozenset[str] = frozense
     notes: list[Note] = []
     python_found = False
     modules = _python_library_modules(found)
+    extensions = {c.argument_texts()[0] for c in found if c.name == "pybind11_add_module" and c.arguments} | set(modules)
     for command in found:
         if command.name == "find_package" and command.argument_texts()[:1] == ["Python"]:
             python_found = True
@@ -192,6 +193,8 @@ def port_cmake(text: str, version: int, free_threaded: frozenset[str] = frozense
             notes.append(Note(command.start, command.end,
                               f"`{command.name}` is pybind11's CMake API and nanobind has no such command: port it "
                               "by hand (nanobind's CMake API: nanobind_add_module and its options)"))
+        elif command.name == "target_include_directories" and _drops_pybind11_includes(text, command, extensions, changes):
+            pass
         elif variables := sorted({v for a in command.arguments for v in _PYBIND11_VARIABLE.findall(a.text)}):
             notes.append(Note(command.start, command.end,
                               f"{', '.join(variables)}: pybind11's CMake settings, which nanobind ignores; remove "
@@ -307,6 +310,29 @@ def _port_link(text: str, command: Command, modules: dict[str, Command], changes
         changes.extend(_removal(text, a) for a in linked)
     else:
         changes.append(Change(command.start, _line_end(text, command.end), ""))
+
+
+_PYBIND11_INCLUDES = frozenset({"${pybind11_INCLUDE_DIRS}", "${pybind11_INCLUDE_DIR}"})
+_INCLUDE_KEYWORDS = frozenset({"PRIVATE", "PUBLIC", "INTERFACE", "SYSTEM", "BEFORE", "AFTER"})
+
+
+def _drops_pybind11_includes(text: str, command: Command, extensions: set[str], changes: list[Change]) -> bool:
+    """`target_include_directories(ext PRIVATE ${pybind11_INCLUDE_DIRS})` on a module that
+    nanobind_add_module now builds: nanobind's and Python's headers come with that target, so
+    pybind11's folders go (the whole command when nothing else is listed). False when the
+    target is not such a module or other pybind11 variables appear (then it is reported)."""
+    texts = command.argument_texts()
+    if not texts or texts[0] not in extensions:
+        return False
+    pybind11 = [a for a in command.arguments[1:] if a.text in _PYBIND11_INCLUDES]
+    others = [a for a in command.arguments[1:] if a not in pybind11 and a.text not in _INCLUDE_KEYWORDS]
+    if not pybind11 or any(_PYBIND11_VARIABLE.search(a.text) for a in others):
+        return False
+    if others:
+        changes.extend(_removal(text, a) for a in pybind11)
+    else:
+        changes.append(Change(command.start, _line_end(text, command.end), ""))
+    return True
 
 
 def _as_nanobind_module(library: Command, free_threaded: frozenset[str]) -> Change:

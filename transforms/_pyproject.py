@@ -27,12 +27,15 @@ def requirement_name(requirement: str) -> str:
     return re.split(r"[\s<>=!~;\[@]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def port_pyproject(text: str, version: int, needs_nanobind: bool, project: dict[str, Any] | None) -> PyprojectPort:
+def port_pyproject(text: str, version: int, needs_nanobind: bool, project: dict[str, Any] | None,
+                   imports_pybind11: bool = True) -> PyprojectPort:
     """`text` (empty: a new file) with nanobind required for the build.
 
     `project` (the `[project]` metadata read from setup.py) switches the build to
     scikit-build-core and adds the table; `needs_nanobind` adds the requirement even where
     pybind11 was not listed (a vendored pybind11 that CMake now takes from the environment).
+    A run-time `pybind11` in `[project] dependencies` goes unless `imports_pybind11` (the
+    project's Python code imports it): a nanobind extension needs no package at run time.
     """
     import tomlkit
 
@@ -52,6 +55,8 @@ def port_pyproject(text: str, version: int, needs_nanobind: bool, project: dict[
         document = tomlkit.parse(text)
     if project is not None or "pybind11" in names or needs_nanobind:
         notes += _raise_requires_python(document, version)
+        if not imports_pybind11:
+            _drop_runtime_pybind11(document)
     return PyprojectPort(tomlkit.dumps(document), notes)
 
 
@@ -117,6 +122,15 @@ def _raise_requires_python(document: Any, version: int) -> list[str]:
     project["requires-python"] = raised
     _drop_older_python_classifiers(project, minimum)
     return []
+
+
+def _drop_runtime_pybind11(document: Any) -> None:
+    dependencies = (document.get("project") or {}).get("dependencies")
+    if not isinstance(dependencies, list):
+        return
+    for index in reversed(range(len(dependencies))):
+        if requirement_name(str(dependencies[index])) == "pybind11":
+            del dependencies[index]
 
 
 def _drop_older_python_classifiers(project: Any, minimum: str) -> None:

@@ -11,10 +11,12 @@ from nbfix.model.porting import (
     Reference,
     arguments_of,
     call_of,
+    forwarded_parameter_types,
     nanobind_qualifier,
     node_edit,
     port_view,
     placement_new_lambda,
+    target_version,
 )
 from nbfix.rules import TARGET_VERSION, Context, Edit, Finding, Priority, Rule, Safety
 
@@ -59,16 +61,22 @@ class PortClasses(Rule):
     ## Example
     ```cpp
     py::class_<Pet, std::shared_ptr<Pet>>(m, "Pet")
-        .def(py::init([](std::string name) { return Pet(name); }), py::arg("name"));
+        .def(py::init([](std::string name) { return std::make_shared<Pet>(name); }), py::arg("name"))
+        .def(py::init([](int age) { return Pet("pet", age); }), py::arg("age"));
     ```
     Use instead:
     ```cpp
     nb::class_<Pet>(m, "Pet")
-        .def("__init__", [](Pet *self, std::string name) { new (self) Pet(name); }, nb::arg("name"));
+        .def(nb::init<std::string>(), nb::arg("name"))
+        .def("__init__", [](Pet *self, int age) { new (self) Pet("pet", age); }, nb::arg("age"));
     ```
 
     ## Fix safety
-    Safe: a factory lambda becomes a placement-new `__init__` when each `return` makes a `T`: by
+    Safe: a factory lambda that only passes its parameters, in order, to `T`'s constructor
+    (`return std::make_shared<T>(a, b);`, `new T(a, b)`, `T(a, b)`) becomes `init<A, B>()` for
+    nanobind 3, whose `init` constructs with parentheses as the factory did (2.x's braces may pick
+    an `initializer_list` constructor, so there it becomes an `__init__` as below).
+    Other factory lambdas become a placement-new `__init__` when each `return` makes a `T`: by
     value (`return e;` becomes `new (self) T(e);`), or as `new T(...)`, `make_unique<T>(...)`,
     `make_shared<T>(...)` (the same arguments build `T` in place). A `return f(...)` counts by
     the result type `f` is declared with in the given files (`T` by value; `T *` or a smart
@@ -157,6 +165,16 @@ class PortClasses(Rule):
         target = cls.cpp_type
         qualifier = nanobind_qualifier(node_text(reference.scope))
         kind = _factory_kind(ctx, factory, target, _local_alias(call, target))
+        forwarded = forwarded_parameter_types(ctx.content, factory, target) if kind in ("value", "made") else None
+        if forwarded is not None and target_version(ctx.options) >= 3 and not descendants(call, {"comment"}):
+            # nanobind 3's `init<...>` constructs with parentheses, as the factory did (2.x uses
+            # braces, which may pick an initializer_list constructor instead).
+            yield self.finding(
+                reference.node, "nanobind has no factory `init`: a factory that only passes its parameters to the "
+                "constructor is `init<...>()`",
+                self.fix("Use `init<...>()`", Edit(reference.parts[0].start_byte, call.end_byte, f"init<{', '.join(forwarded)}>()")),
+            )
+            return
         if kind in ("value", "made") and call.parent is not None and call.parent.type == "argument_list":
             # In place where every return makes a `T` (by value, `new T`, `make_unique<T>`): an
             # `__init__`, which overloads with the class's other constructors.

@@ -24,8 +24,8 @@ class BuildFiles(PortRule):
     The build files of a pybind11 project, for `nbfix port`: `CMakeLists.txt` and `*.cmake`
     (`find_package(pybind11)`, `add_subdirectory(.../pybind11)`, `pybind11_add_module`,
     `pybind11::` link targets, `python_add_library` modules linking pybind11), `pyproject.toml`
-    (`[build-system] requires`, `requires-python` and the Python classifiers it excludes) and a
-    `setup.py` building `Pybind11Extension`s.
+    (`[build-system] requires`, `requires-python` and the Python classifiers it excludes, a
+    run-time `pybind11` dependency) and a `setup.py` building `Pybind11Extension`s.
 
     ## Why it matters
     A port of the C++ code does not build until the build finds and uses nanobind: nanobind has
@@ -47,8 +47,11 @@ class BuildFiles(PortRule):
     nanobind_add_module(ext LTO src/ext.cpp)
     ```
     with `FREE_THREADED` after the target when the module's C++ declared
-    `py::mod_gil_not_used()` (for nanobind 3: the option came with 2.2),
-    and `"nanobind>=3.0"` in place of `"pybind11"` in `[build-system] requires`. A `setup.py`
+    `py::mod_gil_not_used()` (for nanobind 3: the option came with 2.2), without
+    `${pybind11_INCLUDE_DIRS}` in that module's `target_include_directories` (its target brings
+    nanobind's and Python's headers), and `"nanobind>=3.0"` in place of `"pybind11"` in `[build-system] requires`; `pybind11` leaves
+    `[project] dependencies` unless the project's Python code imports it (a nanobind extension
+    needs no package at run time; hw-native-sys/pypto's port dropped it). A `setup.py`
     with `Pybind11Extension`s becomes a generated `CMakeLists.txt` (sources, include folders,
     define macros, compile and link arguments, C++ standard; a define carrying the package
     version takes scikit-build-core's), a scikit-build-core `[build-system]` and a `[project]`
@@ -103,7 +106,8 @@ class BuildFiles(PortRule):
             ported.append(self._generated_cmake(root / "CMakeLists.txt", setup, ctx.target_version, free_threaded))
         ported += cmake
         project = setup.project if switched and setup is not None else None
-        pyproject = self._pyproject(root / "pyproject.toml", ctx.target_version, cmake_ported or switched, project)
+        pyproject = self._pyproject(root / "pyproject.toml", ctx.target_version, cmake_ported or switched, project,
+                                    imports_pybind11(root))
         if pyproject is not None:
             ported.append(pyproject)
         return [p for p in ported if p.changed or p.findings]
@@ -166,7 +170,8 @@ class BuildFiles(PortRule):
         )
         return PortedFile(path, None, generated_cmake(setup.extensions, version, version_define, free_threaded).encode("utf-8"), ())
 
-    def _pyproject(self, path: Path, version: int, needs_nanobind: bool, project: dict | None) -> PortedFile | None:
+    def _pyproject(self, path: Path, version: int, needs_nanobind: bool, project: dict | None,
+                   imports: bool = True) -> PortedFile | None:
         from nbfix_transforms._port_text import Note, Text
         from nbfix_transforms._pyproject import port_pyproject
 
@@ -179,7 +184,7 @@ class BuildFiles(PortRule):
         if text is None and not project:
             return None
         try:
-            port = port_pyproject(text.text if text else "", version, needs_nanobind, project)
+            port = port_pyproject(text.text if text else "", version, needs_nanobind, project, imports)
         except ParseError as exc:  # the user's file, not a crash: the other build files still port
             assert text is not None
             note = Note(0, 0, f"pyproject.toml is not valid TOML ({exc}): not ported; fix it and run the port again")
@@ -246,6 +251,23 @@ def modules_without_gil(root: Path) -> frozenset[str]:
                 if b"mod_gil_not_used" in content:
                     found.update(m.decode() for m in _GIL_NOT_USED.findall(content))
     return frozenset(found)
+
+
+_IMPORTS_PYBIND11 = re.compile(rb"^[ \t]*(?:import|from)[ \t]+pybind11\b", re.M)
+
+
+def imports_pybind11(root: Path) -> bool:
+    """Whether the project's Python code (setup.py aside: a build script) imports pybind11."""
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(s for s in subfolders if s not in _SKIPPED_FOLDERS and not s.startswith("build"))
+        for name in names:
+            if name.endswith(".py") and not (name == "setup.py" and Path(folder) == root):
+                try:
+                    if _IMPORTS_PYBIND11.search((Path(folder) / name).read_bytes()):
+                        return True
+                except OSError:
+                    continue
+    return False
 
 
 def cmake_files(root: Path) -> list[Path]:

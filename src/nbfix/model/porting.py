@@ -371,6 +371,59 @@ def constructed(value: Node, target: str) -> str | None:
     return f"{target}({node_text(value)})"
 
 
+def forwarded_parameter_types(content: bytes, factory: Node, target: str) -> list[str] | None:
+    """The parameter types of a factory lambda that only builds a `T` from its parameters, as
+    given: `[](DataType d, const Span &s) { return std::make_shared<T>(d, s); }` ->
+    `["DataType", "const Span &"]` (also `new T(...)`, `std::make_unique<T>(...)`, `T(...)`,
+    each argument a parameter or `std::move` of it, in order). `init<DataType, const Span &>()`
+    then does the same (nanobind 3 constructs with parentheses). None for anything else: a
+    capture, a default value, a generic parameter, a braced construction, a comment."""
+    from nbfix.cpp.syntax import squash
+
+    if factory.type != "lambda_expression" or descendants(factory, {"comment"}):
+        return None
+    captures = factory.child_by_field_name("captures")
+    if captures is not None and captures.named_children:
+        return None
+    declarator, body = factory.child_by_field_name("declarator"), factory.child_by_field_name("body")
+    parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+    if parameters is None or body is None or any(c.type not in ("parameter_list", "trailing_return_type", "(", ")")
+                                                 and c != parameters for c in declarator.children):
+        return None
+    names, types = [], []
+    for parameter in parameters.named_children:
+        if parameter.type != "parameter_declaration":
+            return None
+        identifiers = [n for n in descendants(parameter, {"identifier"})
+                       if n.parent is not None and n.parent.type in ("parameter_declaration", "reference_declarator",
+                                                                      "pointer_declarator")]
+        if len(identifiers) != 1 or "auto" in node_text(parameter).split():
+            return None
+        name = identifiers[0]
+        text = content[parameter.start_byte:name.start_byte] + content[name.end_byte:parameter.end_byte]
+        names.append(node_text(name))
+        types.append(" ".join(text.decode("utf-8").split()))
+    statements = body.named_children
+    if len(statements) != 1 or statements[0].type != "return_statement" or not statements[0].named_children:
+        return None
+    value = statements[0].named_children[0]
+    arguments = value.child_by_field_name("arguments")
+    makes = value.type == "new_expression" or squash(node_text(value)).startswith(("std::make_unique<", "std::make_shared<"))
+    if value.type == "call_expression" and not makes:
+        callee = value.child_by_field_name("function")
+        makes = squash(node_text(callee)) in (squash(target), target.split("<")[0].rsplit("::", 1)[-1])
+    if not makes or arguments is None or arguments.type != "argument_list" or constructed(value, target) is None:
+        return None
+    given = [a for a in arguments.named_children]
+    if len(given) != len(names):
+        return None
+    for argument, name in zip(given, names):
+        text = squash(node_text(argument))
+        if text not in (name, f"std::move({name})"):
+            return None
+    return types
+
+
 def _lambda_of(node: Node) -> Node | None:
     node = node.parent
     while node is not None and node.type != "lambda_expression":
