@@ -108,3 +108,20 @@ def test_indent_unit_is_the_common_step_not_a_comment_margin():
     assert indent_unit(b"a {\n  b {\n    c;\n  }\n}\n") == "  "
     assert indent_unit(b"a {\n\tb;\n\tc;\n}\n") == "\t"
     assert indent_unit(b"flat;\n") == "    "
+
+
+def test_include_in_a_guarded_header_goes_inside_the_guard():
+    source = "#ifndef G_H_\n#define G_H_\n#include <nanobind/nanobind.h>\nint x;\n#endif\n"
+    assert _include(source, ["nanobind/stl/string.h"]) == (
+        "#ifndef G_H_\n#define G_H_\n#include <nanobind/nanobind.h>\n#include <nanobind/stl/string.h>\nint x;\n#endif\n"
+    )
+    bare = "#ifndef G_H_\n#define G_H_\nint x;\n#endif\n"
+    assert _include(bare, ["nanobind/stl/string.h"]) == (
+        "#ifndef G_H_\n#define G_H_\n#include <nanobind/stl/string.h>\nint x;\n#endif\n"
+    )
+
+
+def test_include_never_lands_in_a_platform_branch():
+    source = "#include <nanobind/nanobind.h>\n#ifdef _WIN32\n#include <windows.h>\n#else\n#include <unistd.h>\n#endif\nint x;\n"
+    assert _include(source, ["nanobind/stl/vector.h"]) == source.replace(
+        "#include <nanobind/nanobind.h>\n", "#include <nanobind/nanobind.h>\n#include <nanobind/stl/vector.h>\n")

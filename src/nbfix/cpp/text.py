@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from nbfix.core.findings import Edit
 from nbfix.cpp.parsing import include_path
+from nbfix.cpp.syntax import node_text
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -109,10 +110,54 @@ def add_argument(content: bytes, arguments: Node, text: str) -> tuple[Edit, ...]
     return (Edit(last.end_byte, last.end_byte, ","), Edit(anchor, anchor, layout))
 
 
+_CONDITIONALS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef"})
+
+
+def include_guard(root: Node) -> Node | None:
+    """The `#ifndef X` / `#define X` ... `#endif` block around a header's contents, if any."""
+    blocks = [n for n in root.children if n.type not in ("comment", "pragma")]  # `#pragma once` sits beside
+    if len(blocks) != 1 or blocks[0].type != "preproc_ifdef" or not node_text(blocks[0]).startswith("#ifndef"):
+        return None
+    guard = blocks[0]
+    name = guard.child_by_field_name("name")
+    first = next((c for c in guard.named_children if c != name and c.type != "comment"), None)
+    if name is None or first is None or first.type != "preproc_def":
+        return None
+    defined = first.child_by_field_name("name")
+    if defined is None or node_text(defined) != node_text(name) or any(c.type == "preproc_else" for c in guard.children):
+        return None
+    return guard
+
+
+def unconditional_includes(root: Node) -> list[Node]:
+    """The `#include`s every build of the file reads: at the top level or directly inside its
+    include guard (not in an `#ifdef _WIN32` branch, where an added include would be read on
+    one platform only)."""
+    guard = include_guard(root)
+    scopes = (root,) if guard is None else (root, guard)
+    return [n for scope in scopes for n in scope.children if n.type == "preproc_include"]
+
+
+def preprocessor_includes(root: Node) -> list[Node]:
+    """Every `#include` outside functions, namespaces and classes: at the top level or inside
+    preprocessor conditionals (an include guard, `#ifdef WITH_PYTHON`), in file order."""
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in reversed(node.children):
+            if child.type == "preproc_include":
+                found.append(child)
+            elif child.type in _CONDITIONALS:
+                stack.append(child)
+    return sorted(found, key=lambda n: n.start_byte)
+
+
 def ensure_includes(content: bytes, root: Node, headers: list[str], library: str) -> Edit | None:
     """One edit adding `#include <h>` for each header the file lacks, in sorted order among the
-    file's includes of `library` (else after its last include, else at the top)."""
-    includes = [n for n in root.children if n.type == "preproc_include"]
+    file's unconditional includes of `library` (else after its last one, else at the top, or
+    first inside the include guard)."""
+    includes = unconditional_includes(root)
     paths = [include_path(n.child_by_field_name("path")) for n in includes]
     missing = sorted(set(h for h in headers if h not in paths))
     if not missing:
@@ -123,7 +168,9 @@ def ensure_includes(content: bytes, root: Node, headers: list[str], library: str
     before = [n for n, path in zip(includes, paths) if path.startswith(f"{library}/") and path < missing[0]]
     anchor_node = (before or own or includes or [None])[-1]
     if anchor_node is None:
-        return Edit(0, 0, block)
+        guard = include_guard(root)
+        definition = next((c for c in guard.named_children if c.type == "preproc_def"), None) if guard else None
+        return Edit(definition.end_byte, definition.end_byte, block) if definition is not None else Edit(0, 0, block)
     if not before and own:  # every include of the library sorts after ours: go first
         at = own[0].start_byte
         return Edit(at, at, block)

@@ -171,13 +171,13 @@ class PortView:
     def pybind11_includes(self) -> list[tuple[Node, str]]:
         """(include node, path) of every `#include <pybind11/...>`."""
         from nbfix.cpp.parsing import include_path
+        from nbfix.cpp.text import preprocessor_includes
 
         result = []
-        for node in self.root.children:
-            if node.type == "preproc_include":
-                path = include_path(node.child_by_field_name("path"))
-                if path.startswith("pybind11/"):
-                    result.append((node, path))
+        for node in preprocessor_includes(self.root):
+            path = include_path(node.child_by_field_name("path"))
+            if path.startswith("pybind11/"):
+                result.append((node, path))
         return result
 
 
