@@ -67,7 +67,9 @@ class PortNumpyArrays(Rule):
     it does not take Python lists: callers must pass arrays. `unchecked<N>()` becomes
     `template view<T, nb::ndim<N>>()`, with N from the template argument or from how the view is
     indexed. `shape(i)` and `size()` keep pybind11's signed result (`Py_ssize_t(...)`), except in
-    an `==`/`!=` test against a number. `py::array(n, data)` copies, and so does
+    an `==`/`!=` test against a number; the whole shape, `shape()` (a pointer to `ssize_t`), is
+    `shape_ptr()` (a pointer to `int64_t`; dolfinx's `std::vector(g.shape(), g.shape() +
+    g.ndim())`). `py::array(n, data)` copies, and so does
     `nb::ndarray<nb::numpy, T>(data, {n}).cast()` (an array without an owner is copied); the
     function then returns `nb::object`. So does `return py::array_t<T>(shape, data);` in a lambda
     whose result type is deduced (basix's style): the shape is a count, a braced list, or a
@@ -77,7 +79,7 @@ class PortNumpyArrays(Rule):
     ## Fix safety
     Safe: made only when every use of every array in the function is one of the above; the
     result was built and run against the project's own tests (mapbox_earcut 1.0.3). Any other
-    use (`request()`, strides, an array passed on or stored, a local `array_t`, a shape whose
+    use (`request()`, strides, `data(i, j)` (an element's address), an array passed on or stored, a local `array_t`, a shape whose
     type nbfix cannot see, a lambda that also returns something else) leaves the function as it
     is, with a finding that names the use. The shaped copy is proven in the compiled zoo
     (`tests/test_port_compile.py`: same values, shape, dtype and writability after the port).
@@ -244,8 +246,16 @@ def _uses(body: Node, name: str, kind: ArrayType, handled: set[int]) -> list[Edi
             if use is not None and use.type == "argument_list" and use.parent is not None:
                 use = use.parent
             raise Unported(f"`{name}` is used as a whole (`{_short(use or identifier)}`)")
+        given = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
         if member in _VIEWS:
             edits += _port_view(body, call, kind, handled)
+        elif member == "shape" and not given:
+            # pybind11's `shape()` is the whole shape, a pointer to ssize_t: nanobind's `shape_ptr()`
+            # (a pointer to int64_t); `shape(i)` is one extent in both.
+            field = call.child_by_field_name("function").child_by_field_name("field")
+            edits.append(Edit(field.start_byte, field.end_byte, "shape_ptr"))
+        elif member in ("data", "mutable_data") and given:
+            raise Unported(f"`{_short(call)}` (an element's address: write `x.data() + offset` from the strides)")
         elif member in _RENAMED_MEMBERS:
             field = call.child_by_field_name("function").child_by_field_name("field")
             edits.append(Edit(field.start_byte, field.end_byte, _RENAMED_MEMBERS[member]))
