@@ -163,21 +163,32 @@ class CMakePort(NamedTuple):
     notes: list[Note]
 
 
-def port_cmake(text: str, version: int, free_threaded: frozenset[str] = frozenset()) -> CMakePort:
+def port_cmake(text: str, version: int, free_threaded: frozenset[str] = frozenset(), python3_used: bool = True) -> CMakePort:
     """The changes turning a pybind11 CMake file into a nanobind one, and what needs a person.
     `free_threaded` names the modules whose C++ declared `py::mod_gil_not_used()`: their target
-    gets nanobind's `FREE_THREADED` (PORTING.md row 6)."""
+    gets nanobind's `FREE_THREADED` (PORTING.md row 6). `python3_used`: the project reads
+    FindPython3's results (`Python3_EXECUTABLE`, `Python3::Module`) somewhere; if not, its
+    `find_package(Python3 ... Development...)` becomes the `find_package(Python ...)` nanobind
+    needs instead of a second search that could find another interpreter."""
     found = commands(text)
     newline = "\r\n" if "\r\n" in text else "\n"
     changes: list[Change] = []
     notes: list[Note] = []
     python_found = False
+    python3: Command | None = None
     modules = _python_library_modules(found)
     extensions = {c.argument_texts()[0] for c in found if c.name == "pybind11_add_module" and c.arguments} | set(modules)
     for command in found:
         if command.name == "find_package" and command.argument_texts()[:1] == ["Python"]:
             python_found = True
+        elif command.name == "find_package" and command.argument_texts()[:1] == ["Python3"] and not python3_used:
+            texts = command.argument_texts()
+            python3 = command if "Development.Module" in texts or "Development" in texts else None
         elif _finds_pybind11(command):
+            if python3 is not None and not python_found:
+                name = python3.arguments[0]
+                changes.append(Change(name.start, name.end, "Python"))
+                python_found = True
             changes.append(Change(command.start, command.end,
                                   find_nanobind(python_found, version, _indent(text, command.start), newline)))
             python_found = True

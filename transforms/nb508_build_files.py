@@ -47,11 +47,14 @@ class BuildFiles(PortRule):
     nanobind_add_module(ext LTO src/ext.cpp)
     ```
     with `FREE_THREADED` after the target when the module's C++ declared
-    `py::mod_gil_not_used()` (for nanobind 3: the option came with 2.2), without
-    `${pybind11_INCLUDE_DIRS}` in that module's `target_include_directories` (its target brings
-    nanobind's and Python's headers), and `"nanobind>=3.0"` in place of `"pybind11"` in `[build-system] requires`; `pybind11` leaves
-    `[project] dependencies` unless the project's Python code imports it (a nanobind extension
-    needs no package at run time; hw-native-sys/pypto's port dropped it). A `setup.py`
+    `py::mod_gil_not_used()` (for nanobind 3: the option came with 2.2). A project's own
+    `find_package(Python3 ... Development.Module)` becomes that `find_package(Python ...)` when
+    nothing reads FindPython3's results (`Python3_EXECUTABLE`, `Python3::`), so that one
+    interpreter is searched for, not two that may differ. `${pybind11_INCLUDE_DIRS}` leaves the
+    module's `target_include_directories` (its target brings nanobind's and Python's headers).
+    `"nanobind>=3.0"` takes the place of `"pybind11"` in `[build-system] requires`; `pybind11`
+    leaves `[project] dependencies` unless the project's Python code imports it (a nanobind
+    extension needs no package at run time; hw-native-sys/pypto's port dropped it). A `setup.py`
     with `Pybind11Extension`s becomes a generated `CMakeLists.txt` (sources, include folders,
     define macros, compile and link arguments, C++ standard; a define carrying the package
     version takes scikit-build-core's), a scikit-build-core `[build-system]` and a `[project]`
@@ -85,7 +88,9 @@ class BuildFiles(PortRule):
         root = ctx.root
         # `FREE_THREADED` came with nanobind 2.2: a port for 2.x may get an older one.
         free_threaded = modules_without_gil(root) if ctx.target_version >= 3 else frozenset()
-        cmake = [self._cmake_file(path, ctx.target_version, free_threaded) for path in cmake_files(root)]
+        found = cmake_files(root)
+        python3_used = reads_python3(root, found)
+        cmake = [self._cmake_file(path, ctx.target_version, free_threaded, python3_used) for path in found]
         cmake_ported = any(p.changed for p in cmake)
         ported: list[PortedFile] = []
         try:
@@ -124,7 +129,7 @@ class BuildFiles(PortRule):
         except cst.ParserSyntaxError as exc:
             return SetupPy(None, [], [], [Note(0, 0, f"setup.py not parsed as Python ({exc.message}); port it by hand")])
 
-    def _cmake_file(self, path: Path, version: int, free_threaded: frozenset[str]) -> PortedFile:
+    def _cmake_file(self, path: Path, version: int, free_threaded: frozenset[str], python3_used: bool = True) -> PortedFile:
         from nbfix_transforms._cmake import port_cmake
         from nbfix_transforms._port_text import Text, applied
 
@@ -133,7 +138,7 @@ class BuildFiles(PortRule):
         except UnicodeDecodeError as exc:
             return self._not_utf8(path, exc)
         assert text is not None
-        port = port_cmake(text.text, version, free_threaded)
+        port = port_cmake(text.text, version, free_threaded, python3_used)
         return PortedFile(path, text.encoded(text.text), text.encoded(applied(text.text, port.changes)),
                           self._findings(text.text, port.notes))
 
@@ -251,6 +256,21 @@ def modules_without_gil(root: Path) -> frozenset[str]:
                 if b"mod_gil_not_used" in content:
                     found.update(m.decode() for m in _GIL_NOT_USED.findall(content))
     return frozenset(found)
+
+
+_PYTHON3_RESULT = re.compile(rb"\bPython3(?:_\w|::)")
+
+
+def reads_python3(root: Path, cmake: list[Path]) -> bool:
+    """Whether the build reads FindPython3's results anywhere (`${Python3_EXECUTABLE}`,
+    `Python3::Module`, `-DPython3_EXECUTABLE=` handed over by pyproject.toml or setup.py)."""
+    for path in [*cmake, root / "pyproject.toml", root / "setup.py", root / "CMakePresets.json"]:
+        try:
+            if _PYTHON3_RESULT.search(path.read_bytes()):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 _IMPORTS_PYBIND11 = re.compile(rb"^[ \t]*(?:import|from)[ \t]+pybind11\b", re.M)
