@@ -27,12 +27,13 @@ def port_project(root: Path, target_version: int = 3) -> dict:
     return json.loads(done.stdout)
 
 
-def pip_install(root: Path, site: Path) -> subprocess.CompletedProcess:
+def pip_install(root: Path, site: Path, config: list[str] = ()) -> subprocess.CompletedProcess:
     """`pip install --no-build-isolation` into `site`: nanobind, scikit-build-core, cmake and
-    ninja come from the test environment, so no network is needed."""
+    ninja come from the test environment, so no network is needed. `config`: `-C` settings for
+    the build backend."""
     return subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
-         "--target", str(site), str(root)],
+         *(f"-C{setting}" for setting in config), "--target", str(site), str(root)],
         capture_output=True, text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
 

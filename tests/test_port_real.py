@@ -3,8 +3,13 @@ pybind/python_example must port to something g++ accepts against nanobind; ten m
 pybind11's own tests (which exercise pybind11-only API on purpose) must port without errors,
 idempotently, and every compile error left must sit on a line the report names.
 
+hw-native-sys/pypto, the tree before its own hand port to nanobind, must port, build with a real
+`pip install` and pass its 224 tests.
+
 GitHub sources cannot be downloaded here: set `NBFIX_REAL_SOURCES` to a folder holding
-`pybind11/`, `cmake_example/` and `python_example/` at the pinned commits, or these tests skip.
+`pybind11/`, `cmake_example/`, `python_example/` and `pypto/` at the pinned commits (pypto with
+its `3rdparty/libbacktrace` submodule filled: ianlancetaylor/libbacktrace `5f4a6d4`, the
+upstream of the fork it pins), or these tests skip.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from pathlib import Path
 import pytest
 
 from conftest import nbfix_executable
+from port_harness import copy_project, pip_install, port_project, run_tests
 
 PINS = {  # what was measured (README: Porting from pybind11)
     "pybind11": "22bf5b6ed4487e11d10a474d0b32081626bbb78a",
     "cmake_example": "7a94877f581a14de4de1a096fb053a55fc2a66bf",
     "python_example": "f74b207512dbf9960ed1b4fcce13f8b6826a403d",
+    "pypto": "1a9b03672e4ed31d1bbbcd69669b724bc51c5007",  # the parent of its hand port, 206c743b9
 }
 PYBIND11_TESTS = (
     "test_methods_and_attributes.cpp", "test_enum.cpp", "test_virtual_functions.cpp", "test_pickling.cpp",
@@ -105,3 +112,26 @@ def test_pybind11_tests_port_without_errors_and_every_compile_error_is_reported(
         errors = _syntax_errors(tmp_path / name, tmp_path)
         unreported[name] = len([e for e in errors if e not in named])
     assert all(unreported[name] <= UNREPORTED[name] for name in PYBIND11_TESTS), unreported
+
+
+@pytest.mark.slow
+def test_pypto_ports_builds_with_nanobind_and_passes_its_tests(tmp_path: Path):
+    """Factories that only pass their parameters on (`init<...>()`), a header whose pybind11
+    include sits in its include guard, FindPython3, and `int(LogLevel.X)` in its tests."""
+    source = _source("pypto")
+    if not (source / "3rdparty" / "libbacktrace" / "configure").is_file():
+        pytest.skip("pypto/3rdparty/libbacktrace is empty (a git submodule: fill it)")
+    root = copy_project(source, tmp_path / "pypto")
+    port_project(root)
+    ported = "".join(p.read_text() for p in (root / "python" / "pybind").rglob("*.*"))
+    for pybind11 in ("#include <pybind11/", "PYBIND11_MODULE", "py::", "pybind11_add_module"):
+        assert pybind11 not in ported
+    assert ported.count("nb::init<") >= 10  # each factory that only passes its parameters on
+    # Its pyproject.toml sets cmake.minimum-version, which scikit-build-core 0.8 and newer refuse
+    # unless the project states an older minimum-version: unrelated to the port, given here.
+    installed = pip_install(root, tmp_path / "site", config=["minimum-version=0.7"])
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    tested = run_tests(root, tmp_path / "site", "tests/ut")
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+    assert "224 passed" in tested.stdout
+
