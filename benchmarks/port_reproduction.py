@@ -10,7 +10,9 @@ comments and whitespace ignored: before (B), the hand port (H) and nbfix's port 
     reproduced    = 1 - left to do / hand edit
 
 A second figure ignores which name each port gives nanobind's namespace (`namespace py =
-nanobind;` kept from pybind11 against nbfix's `nb`): that choice is style, not port work.
+nanobind;` kept from pybind11 against nbfix's `nb`): that choice is style, not port work. A
+third counts only the C++ files the hand port changed where they were (or moved): the port
+proper, without the files it added or deleted and without build and Python files.
 
 A wrong rewrite by nbfix counts against it (it adds to what is left to do), and so does every part
 of the hand port that nbfix does not make. Files the hand port added (new helpers) count in full;
@@ -52,10 +54,13 @@ _CPP_TOKEN = re.compile(
 _HASH_TOKEN = re.compile(r"""\#[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[A-Za-z_][\w.-]*|\d[\w.]*|\S""")
 
 
+_CPP_FILE = re.compile(r"\.(?:c|cc|cpp|cxx|h|hh|hpp|hxx|inl)$")
+
+
 def tokens(path: str, text: str) -> list[str]:
     """The file's tokens without comments or whitespace: C-style comments for C/C++, `#` comments
     for Python, TOML and CMake."""
-    if re.search(r"\.(?:c|cc|cpp|cxx|h|hh|hpp|hxx|inl)$", path):
+    if _CPP_FILE.search(path):
         found = (m.group(0) for m in _CPP_TOKEN.finditer(text))
         return _joined_strings([t for t in found if not t.startswith(("//", "/*"))])
     found = (m.group(0) for m in _HASH_TOKEN.finditer(text))
@@ -169,6 +174,11 @@ def measure(repo: Path, commit: str, nbfix: str, paths: list[str], options: list
         rows.append({"path": path, "status": status, "hand_edit": edit_size(b, h), "left": edit_size(p, h),
                      "nbfix_edit": edit_size(b, p),
                      "left_alias_blind": edit_size(alias_blind(p, aliases), alias_blind(h, aliases))})
+    # The port proper: C++ files the maintainers changed where they were (or moved), not the
+    # files they added or deleted, nor build or Python files.
+    in_place = [r for r in rows if r["status"] in ("M", "R") and _CPP_FILE.search(r["path"]) and r["hand_edit"]]
+    in_place_hand = sum(r["hand_edit"] for r in in_place)
+    in_place_left = sum(r["left_alias_blind"] for r in in_place)
     total_hand = sum(r["hand_edit"] for r in rows)
     total_left = sum(r["left"] for r in rows)
     blind_left = sum(r["left_alias_blind"] for r in rows)
@@ -182,6 +192,8 @@ def measure(repo: Path, commit: str, nbfix: str, paths: list[str], options: list
         "hand_edit": total_hand,
         "left": total_left,
         "reproduced": 1 - total_left / total_hand if total_hand else 1.0,
+        "cpp_in_place_hand_edit": in_place_hand,
+        "cpp_in_place_reproduced_alias_blind": 1 - in_place_left / in_place_hand if in_place_hand else 1.0,
     }
 
 
@@ -195,6 +207,10 @@ def markdown(result: dict) -> str:
         lines.append(f"| `{row['path']}` ({row['status']}) | {row['hand_edit']} | {row['nbfix_edit']} | {row['left']} | {share} |")
     lines.append(f"| **all** | {result['hand_edit']} | {sum(r['nbfix_edit'] for r in result['files'])} | "
                  f"{result['left']} | **{result['reproduced']:.1%}** |")
+    if result["cpp_in_place_hand_edit"]:
+        lines.append(f"\nC++ files ported where they were (or moved), alias name ignored: "
+                     f"{result['cpp_in_place_hand_edit']} of the {result['hand_edit']} tokens, "
+                     f"**{result['cpp_in_place_reproduced_alias_blind']:.1%}** reproduced.")
     if set(result["nanobind_aliases"]) - {"nb"}:
         lines.append(f"\nWith the name of nanobind's namespace alias ignored ({', '.join(result['nanobind_aliases'])}): "
                      f"**{result['reproduced_alias_blind']:.1%}** reproduced.")
