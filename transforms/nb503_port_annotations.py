@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from nbfix.cpp.parsing import descendants
@@ -118,7 +119,8 @@ class PortAnnotations(Rule):
         call = call_of(access) if access is not None and access.type == "field_expression" and node_text(field) == "none" else None
         arguments = arguments_of(call) if call is not None else []
         receiver = squash(node_text(access.child_by_field_name("argument"))) if call is not None else ""
-        if len(arguments) != 1 or node_text(arguments[0]) not in ("true", "false") or "arg" not in receiver.split("(")[0].split("{")[0]:
+        named = "arg" in receiver.split("(")[0].split("{")[0] or re.fullmatch(r'"\w*"_a', receiver)  # `"a"_a`
+        if len(arguments) != 1 or node_text(arguments[0]) not in ("true", "false") or not named:
             return
         if node_text(arguments[0]) == "true":
             yield self.finding(field, "nanobind's `.none()` takes no argument",

@@ -415,6 +415,8 @@ def _is_wrapper(ctx: Context, view: PortView, node) -> bool:
         if function is not None and function.type == "field_expression":
             field = function.child_by_field_name("field")
             return field is not None and node_text(field) in ("attr", "get_type", "begin")
+        if function is not None and function.type == "identifier" and _is_wrapper(ctx, view, function):
+            return True  # calling a Python object (`fn()` of a `py::function fn`) gives one
         return function is not None and any(
             (r.node == function or r.node.parent == function) and _makes_object(r, function) for r in view.references)
     if node.type == "field_expression":  # `p.second` of a `std::pair<py::handle, py::handle>`

@@ -19,8 +19,9 @@ class PortExceptions(Rule):
     ## What it finds
     pybind11's exception API where nanobind differs (PORTING.md section 1.6): `pybind11_fail`,
     `set_error`, `register_exception_translator` with a one-parameter translator, and `catch`
-    clauses naming `py::value_error` and its siblings. Only run by `nbfix port` (or when selected
-    by its code).
+    clauses naming `py::value_error` and its siblings, and `raise_from(type, message)` (nanobind's
+    takes the caught `python_error` first). Only run by `nbfix port` (or when selected by its
+    code).
 
     ## Why it matters
     `throw nb::value_error("m")` reads the same in both libraries, but in nanobind `value_error`
@@ -70,6 +71,11 @@ class PortExceptions(Rule):
                 yield from self._set_error(reference)
             elif head == "register_exception_translator":
                 yield from self._translator(reference)
+            elif head == "raise_from" and reference.pybind11:
+                call = call_of(reference.node)
+                if call is not None and len(arguments_of(call)) == 2:
+                    yield self.finding(reference.node, "nanobind's `raise_from` chains onto a caught error: "
+                                       "inside `catch (nb::python_error &e)`, `nb::raise_from(e, type, \"message\")`")
             elif head in BUILTIN_EXCEPTIONS and _in_catch(reference.node):
                 yield self.finding(reference.node, f"nanobind's `{head}` is a function, not a type: catch "
                                    "`nb::builtin_exception` and check `.type()`")
