@@ -41,8 +41,8 @@ PYBIND11_TESTS = (
 HEADERS = ("pybind11_tests.h", "constructor_stats.h", "test_exceptions.h", "local_bindings.h")
 # Compile errors on lines the report does not name, per file, as measured: may only go down.
 UNREPORTED = {
-    "test_call_policies.cpp": 0, "test_docstring_options.cpp": 8, "test_enum.cpp": 9, "test_exceptions.cpp": 20,
-    "test_factory_constructors.cpp": 12, "test_kwargs_and_defaults.cpp": 1, "test_methods_and_attributes.cpp": 27,
+    "test_call_policies.cpp": 0, "test_docstring_options.cpp": 8, "test_enum.cpp": 9, "test_exceptions.cpp": 19,
+    "test_factory_constructors.cpp": 12, "test_kwargs_and_defaults.cpp": 1, "test_methods_and_attributes.cpp": 25,
     "test_pickling.cpp": 2, "test_sequences_and_iterators.cpp": 25, "test_virtual_functions.cpp": 0,
 }
 
