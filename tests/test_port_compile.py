@@ -106,3 +106,47 @@ def test_eigen_views_port_and_write_through_the_same(tmp_path: Path):
     assert "nb::DRef<" in text and "<nanobind/eigen/dense.h>" in text and "Eigen" + "DRef" not in text, text
     after = _behave(folder, _build(folder, "nanobind", EIGEN), "after")
     assert after["results"] == before["results"]
+
+
+MIXED_CONSTRUCTORS = """
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+namespace nb = nanobind;
+struct Pet { int legs = 4; Pet() = default; explicit Pet(int legs) : legs(legs) {} };
+Pet *adopt(std::string name) { return new Pet((int) name.size()); }
+struct Cat : Pet { using Pet::Pet; };
+Cat *stray(std::string name) { return new Cat((int) name.size()); }
+NB_MODULE(zoo_port, m) {
+    nb::class_<Pet>(m, "Pet").def(nb::init<int>()).def(nb::new_(&adopt)).def_ro("legs", &Pet::legs);
+    nb::class_<Cat>(m, "Cat").def(nb::new_(&stray)).def(nb::init<>()).def_ro("legs", &Cat::legs);
+}
+"""
+MIXED_BEHAVIOUR = """
+import json, sys
+import zoo_port as m
+out = {"adopted": m.Pet("rex").legs}
+try:
+    out["by_legs"] = m.Pet(4).legs
+except TypeError:
+    out["by_legs"] = "TypeError"
+out["stray"] = m.Cat("tom").legs
+try:
+    out["default_cat"] = m.Cat().legs
+except TypeError:
+    out["default_cat"] = "TypeError"
+print(json.dumps({"phase": sys.argv[1], "results": out}))
+"""
+
+
+def test_nanobind_new_beside_an_init_with_arguments_breaks_it(tmp_path: Path):
+    """Why NB504 writes `nb::new_(factory)` only on a class with no other constructor: every
+    construction goes through the `__new__` overloads `new_` makes, which accept only the
+    factory's arguments (`Pet(4)` raises TypeError; `Cat()` makes an uninitialised object)."""
+    if not (shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")):
+        pytest.skip("no C++ compiler")
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "bind.cpp").write_text(MIXED_CONSTRUCTORS)
+    (folder / "behaviour.py").write_text(MIXED_BEHAVIOUR)
+    results = _behave(folder, _build(folder, "nanobind"), "nanobind")["results"]
+    assert results == {"adopted": 3, "by_legs": "TypeError", "stray": 3, "default_cat": "TypeError"}

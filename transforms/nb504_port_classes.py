@@ -80,9 +80,11 @@ class PortClasses(Rule):
     value (`return e;` becomes `new (self) T(e);`), or as `new T(...)`, `make_unique<T>(...)`,
     `make_shared<T>(...)` (the same arguments build `T` in place). A `return f(...)` counts by
     the result type `f` is declared with in the given files (`T` by value; `T *` or a smart
-    pointer to `T`), every overload agreeing. Other pointer or holder
-    factories become `nb::new_(factory)`, with a follow-up note: `__new__` overloads do not mix
-    with `__init__` overloads, and trampolines cannot override such objects. `py::pickle` is rewritten when its setter is
+    pointer to `T`), every overload agreeing. Other pointer or holder factories become
+    `nb::new_(factory)` only on a class with no other constructor: every construction then goes
+    through `__new__`, so an `init<int>()` beside a `new_` raises TypeError and an `init<>()`
+    leaves objects uninitialised (built and run with nanobind 3.1); there the factory is
+    reported. A follow-up note says that trampolines cannot override objects `new_` makes. `py::pickle` is rewritten when its setter is
     a one-parameter lambda. `shared_ptr` holders are dropped (the caster header comes with
     NB501); custom holders are dropped with a note, since nanobind has no equivalent;
     `module_local()` is dropped with a note (a type bound twice now clashes). The rest is
@@ -186,9 +188,20 @@ class PortClasses(Rule):
                 )
                 return
         if kind in ("made", "pointer"):
+            others = _other_constructors(ctx, cls, call)
+            if others:
+                # `new_` makes `__new__` overloads, which every construction then goes through:
+                # beside it `init<int>()` raises TypeError and `init<>()` leaves the object
+                # uninitialised (built and run: nanobind 3.1, tests/test_port_compile.py).
+                yield self.finding(
+                    reference.node, f"factory `init` returning a pointer or holder, on a class with other constructors "
+                    f"(line {others[0].start_point.row + 1}): beside `{qualifier}::new_(factory)` they would fail at "
+                    f"run time; write `.def(\"__init__\", []({target} *self, <args>) {{ new (self) {target}(...); }})` "
+                    "building the object in place, or make every constructor a `new_`")
+                return
             fix = self.fix("Use `new_(factory)`", node_edit(reference.parts[0], "new_"))._replace(follow_up=(
-                "`nb::new_` makes a `__new__` overload: it does not mix with `__init__` overloads of other arities, "
-                "and objects it makes cannot be overridden from Python through a trampoline"))
+                "`nb::new_` makes a `__new__` overload: an `__init__` constructor added to this class later would "
+                "fail at run time, and objects it makes cannot be overridden from Python through a trampoline"))
             yield self.finding(reference.node, "nanobind has no factory `init`: a factory returning a pointer or "
                                f"holder is `{qualifier}::new_(factory)`", fix)
             return
@@ -275,6 +288,23 @@ def _class_around(ctx: Context, node):
             if isinstance(binding.owner, ClassBinding):
                 return binding.owner
     return None
+
+
+def _other_constructors(ctx: Context, cls, call) -> list:
+    """The other constructors bound on `cls` (`init<...>()`, a factory that becomes an
+    `__init__`, an `"__init__"` method), as the `.def` calls binding them."""
+    found = []
+    for binding in ctx.model.bindings:
+        if binding.owner is not cls or binding.method != "def" or not binding.arguments:
+            continue
+        if binding.call.start_byte <= call.start_byte and call.end_byte <= binding.call.end_byte:
+            continue  # the factory's own `.def`
+        first = squash(node_text(binding.arguments[0]))
+        template = first.split("::")[-1]
+        if first == '"__init__"' or template.startswith(("init<", "init(", "init_alias<")):
+            if not template.startswith("new_("):
+                found.append(binding.call)
+    return found
 
 
 def _factory_kind(ctx: Context, factory, target: str, aliased: str | None = None) -> str | None:
