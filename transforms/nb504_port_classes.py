@@ -46,7 +46,8 @@ class PortClasses(Rule):
     ## What it finds
     pybind11 class bindings that nanobind writes differently (PORTING.md section 1.4): holder
     arguments of `class_<T, Holder>`, factory constructors `py::init(factory)`, `py::pickle`,
-    `py::arithmetic()`, `py::module_local()`, `make_iterator` inside a class's bindings, and
+    `py::arithmetic()`, `py::module_local()`, `make_iterator` inside a class's bindings,
+    `bind_vector`/`bind_map` of class elements (nanobind's `__getitem__` copies them), and
     what nanobind does not have (multiple bases, buffer protocol, metaclasses, `init_alias`,
     `nodelete`, `native_enum`, docstring options). Only run by `nbfix port` (or when selected by
     its code).
@@ -87,8 +88,12 @@ class PortClasses(Rule):
     reported. A follow-up note says that trampolines cannot override objects `new_` makes. `py::pickle` is rewritten when its setter is
     a one-parameter lambda. `shared_ptr` holders are dropped (the caster header comes with
     NB501); custom holders are dropped with a note, since nanobind has no equivalent;
-    `module_local()` is dropped with a note (a type bound twice now clashes). The rest is
-    reported with the rewrite to make.
+    `module_local()` is dropped with a note (a type bound twice now clashes). `bind_vector` and
+    `bind_map` of class elements get `rv_policy::reference_internal` (`..._v` for nanobind 3),
+    so that `v[0].x = 1` still changes the stored element as with pybind11 (nanobind's default
+    returns a copy; PORTING.md row 128; proven in the compiled zoo), with a note that such a
+    reference dangles once the container reallocates, as it did before. The rest is reported
+    with the rewrite to make.
     """
 
     code = "NB504"
@@ -117,6 +122,8 @@ class PortClasses(Rule):
                 yield from self._module_local(reference)
             elif head in ITERATORS:
                 yield from self._iterator(ctx, reference)
+            elif head in ("bind_vector", "bind_map") and reference.pybind11:
+                yield from self._opaque_container(ctx, reference)
             elif head in MANUAL:
                 yield self.finding(reference.node, f"`{reference.path}`: {MANUAL[head]}")
         for field in descendants(view.root, {"field_identifier"}):
@@ -210,6 +217,32 @@ class PortClasses(Rule):
             f"{target}(<factory(args)>); }})`, or `.def({qualifier}::new_(factory))` when it returns a pointer or holder",
         )
 
+    # -- bind_vector / bind_map ------------------------------------------------------------------
+
+    def _opaque_container(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
+        """PORTING.md row 128: nanobind's `__getitem__` copies each element (2.0 and later) where
+        pybind11's returned a reference into the container."""
+        template = reference.parts[0].parent
+        arguments = template.child_by_field_name("arguments") if template is not None and template.type == "template_function" else None
+        given = [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
+        if len(given) != 1:
+            return  # a policy is given already, or the container is not visible
+        container = squash(node_text(given[0]))
+        element = _element_type(container, reference.head)
+        if element is None or element.removeprefix("const") in _VALUE_ELEMENTS:
+            return
+        # nanobind 3 takes the policy as a value (`..._v`), 2.x as the enum.
+        policy = "reference_internal_v" if target_version(ctx.options) >= 3 else "reference_internal"
+        fix = self.fix("Keep pybind11's references", Edit(given[0].end_byte, given[0].end_byte,
+                                                          f", {node_text(reference.scope)}::rv_policy::{policy}"))
+        yield self.finding(
+            reference.node, f"nanobind's `{reference.head}` returns a copy of each `{element}` from `__getitem__` "
+            "where pybind11 returned a reference into the container (`v[0].x = 1` changed the element)",
+            fix._replace(follow_up=(
+                f"`{reference.head}` keeps pybind11's references into the container (`reference_internal`): a Python "
+                "reference to an element dangles once the container reallocates, as it did with pybind11; drop the "
+                "policy for nanobind's copies")))
+
     # -- py::pickle(get, set) -----------------------------------------------------------------
 
     def _pickle(self, ctx: Context, reference: Reference) -> Iterator[Finding]:
@@ -269,6 +302,32 @@ class PortClasses(Rule):
         scope = f'{qualifier}::type<{cls.cpp_type}>(), "{reference.head.removeprefix("make_")}", '
         yield self.finding(reference.node, f"`{reference.head}` in nanobind takes the iterator's scope and name first",
                            self.fix("Pass the scope and name", Edit(first.start_byte, first.start_byte, scope)))
+
+
+# Element types whose Python value is a copy in both libraries: nothing to write through.
+_VALUE_ELEMENTS = frozenset({
+    "bool", "char", "int", "unsigned", "long", "short", "float", "double", "size_t", "std::size_t", "std::string",
+    "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "std::int8_t",
+    "std::int16_t", "std::int32_t", "std::int64_t", "std::uint8_t", "std::uint16_t", "std::uint32_t", "std::uint64_t",
+    "unsignedint", "longlong", "unsignedlong", "unsignedchar", "std::complex<double>", "std::complex<float>",
+})
+
+
+def _element_type(container: str, head: str) -> str | None:
+    """`std::vector<Atom>` -> `Atom`; `std::map<K, V>` -> `V` (what `__getitem__` returns)."""
+    if "<" not in container or not container.endswith(">"):
+        return None
+    inner = container[container.index("<") + 1:-1]
+    depth, parts, start = 0, [], 0
+    for i, char in enumerate(inner):
+        depth += char == "<"
+        depth -= char == ">"
+        if char == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    index = 0 if head == "bind_vector" else 1
+    return parts[index].strip() if len(parts) > index else None
 
 
 def _holder_kind(text: str) -> str | None:
