@@ -24,7 +24,7 @@ class PortAnnotations(Rule):
     ## What it finds
     pybind11's call annotations and policies that nanobind spells or treats differently
     (PORTING.md section 1.3): `return_value_policy`, `arg_v`, a `None` default for a pointer or
-    `shared_ptr` parameter, `.none(false)`, `sibling`, `doc("...")`, `is_method(cls)`, and the
+    `shared_ptr` parameter, a pointer parameter the bound code tests for null, `.none(false)`, `sibling`, `doc("...")`, `is_method(cls)`, and the
     annotations with no nanobind counterpart (`prepend`, `pos_only`). Only run by `nbfix port`
     (or when selected by its code).
 
@@ -48,7 +48,10 @@ class PortAnnotations(Rule):
     ## Fix safety
     Safe: renames and syntax-tree rewrites of the annotation itself. `.none()` is added only where
     the parameter's declared type is visible (a lambda, or a declaration among the given files)
-    and is a pointer or `shared_ptr`. `sibling` is dropped (nanobind chains overloads by
+    and is a pointer or `shared_ptr`: for a `None` default, and for a parameter the lambda or
+    the file's function tests for null (`!p`, `p ? a : b`, `p && ...`, `p == nullptr`), where
+    pybind11's None was meant to arrive as `nullptr` (proven in the compiled zoo); without
+    `arg` annotations that one is reported (nanobind wants one per parameter). `sibling` is dropped (nanobind chains overloads by
     itself), `doc("x")` becomes `"x"`, `is_method(cls)` becomes `is_method()`. `prepend` and
     `pos_only` are reported with the rewrite to make, and so is a policy kept in a variable of
     type `return_value_policy` (nanobind 3 takes policies as compile-time tags only).
@@ -71,6 +74,7 @@ class PortAnnotations(Rule):
         for reference in view.references:
             yield from self._annotation(ctx, reference, version)
         yield from self._none_defaults(ctx)
+        yield from self._null_checked(ctx)
         for field in descendants(view.root, {"field_identifier"}):
             yield from self._none_flag(field)
 
@@ -149,6 +153,99 @@ class PortAnnotations(Rule):
                         argument, f"nanobind rejects None for `{params[index]}` unless the argument says `.none()`",
                         self.fix("Add `.none()`", Edit(declaration.end_byte, declaration.end_byte, ".none()")),
                     )
+
+
+    def _null_checked(self, ctx: Context) -> Iterator[Finding]:
+        """A pointer parameter the bound code tests for null (`if (!p)`, `p ? a : b`, `p ==
+        nullptr`): pybind11 passed None to it as nullptr, nanobind raises TypeError unless the
+        argument says `.none()`."""
+        for binding in ctx.model.bindings:
+            found = _params_and_body(ctx, binding)
+            if found is None:
+                continue
+            params, body = found
+            arguments = [e.node for e in binding.extras_of("arg")]
+            if arguments and len(arguments) != len(params):
+                continue  # `py::args`, `kw_only()`...: which annotation names which parameter is not plain
+            for index, param in enumerate(params):
+                if param.name is None or not _nullable(param.type) or "char" in param.type.split("*")[0].split():
+                    continue
+                if not _tests_null(body, param.name):
+                    continue
+                where = f"pybind11 passed None to `{param.type} {param.name}` as nullptr, which the function tests for; " \
+                        "nanobind raises TypeError unless the argument says `.none()`"
+                if not arguments:
+                    if any(_ARG_SPELLING.search(node_text(a)) for a in binding.arguments):
+                        break  # annotations nbfix does not read as such (`py::arg{}`): say nothing
+                    yield self.finding(binding.call, f"{where}: annotate every parameter (`nb::arg(\"{param.name}\").none()` "
+                                       "for this one)")
+                    continue
+                if index >= len(arguments):
+                    continue
+                argument = arguments[index]
+                declaration = argument.child_by_field_name("left") if argument.type == "assignment_expression" else argument
+                default = argument.child_by_field_name("right") if argument.type == "assignment_expression" else None
+                if declaration is None or ".none(" in node_text(declaration):
+                    continue
+                if default is not None and squash(node_text(default)).rsplit("::", 1)[-1] in NONE_DEFAULTS:
+                    continue  # `_none_defaults` adds it
+                yield self.finding(argument, where, self.fix("Add `.none()`", Edit(declaration.end_byte,
+                                                                                   declaration.end_byte, ".none()")))
+
+
+_ARG_SPELLING = re.compile(r"\barg\b|\"_a\b")
+
+
+def _params_and_body(ctx: Context, binding):
+    """The Python-visible parameters of a bound lambda or free function of this file, and its
+    body; None when not visible."""
+    from nbfix.index.declarations import parameter
+    from nbfix.model.bindings import STATIC_METHODS, ClassBinding
+
+    target = binding.callable
+    if target is None:
+        return None
+    on_class = isinstance(binding.owner, ClassBinding) and binding.method not in STATIC_METHODS
+    if target.kind == "lambda" and target.body is not None:
+        params = list(target.params)
+        return (params[1:] if on_class and params else params), target.body  # a method's or `__init__`'s self
+    if target.kind != "function" or not target.name or on_class:
+        return None
+    definitions = []
+    for function in descendants(ctx.model.tree.root_node, {"function_definition"}):
+        declarator = function.child_by_field_name("declarator")
+        while declarator is not None and declarator.type not in ("function_declarator",):
+            declarator = declarator.child_by_field_name("declarator")
+        name = declarator.child_by_field_name("declarator") if declarator is not None else None
+        if name is not None and node_text(name) == target.name.rsplit("::", 1)[-1]:
+            definitions.append((function, declarator))
+    if len(definitions) != 1:
+        return None
+    function, declarator = definitions[0]
+    parameters = declarator.child_by_field_name("parameters")
+    params = [parameter(p) for p in parameters.named_children if p.type in ("parameter_declaration", "optional_parameter_declaration")]
+    return params, function.child_by_field_name("body")
+
+
+def _tests_null(body, name: str) -> bool:
+    """`!p`, `if (p)`, `p ? a : b`, `p && ...`, `p == nullptr` (or `!=`, `NULL`, `0`) in `body`."""
+    for identifier in descendants(body, {"identifier"}):
+        if node_text(identifier) != name or identifier.parent is None:
+            continue
+        parent = identifier.parent
+        if parent.type == "unary_expression" and node_text(parent.child_by_field_name("operator")) == "!":
+            return True
+        if parent.type == "condition_clause" or (parent.type == "conditional_expression"
+                                                 and parent.child_by_field_name("condition") == identifier):
+            return True
+        if parent.type == "binary_expression":
+            operator = node_text(parent.child_by_field_name("operator"))
+            other = parent.child_by_field_name("right" if parent.child_by_field_name("left") == identifier else "left")
+            if operator in ("&&", "||"):
+                return True
+            if operator in ("==", "!=") and other is not None and node_text(other) in ("nullptr", "NULL", "0"):
+                return True
+    return False
 
 
 def _in_template_arguments(node) -> bool:
