@@ -115,9 +115,9 @@ def test_include_in_a_guarded_header_goes_inside_the_guard():
     assert _include(source, ["nanobind/stl/string.h"]) == (
         "#ifndef G_H_\n#define G_H_\n#include <nanobind/nanobind.h>\n#include <nanobind/stl/string.h>\nint x;\n#endif\n"
     )
-    bare = "#ifndef G_H_\n#define G_H_\nint x;\n#endif\n"
+    bare = "#pragma once\n#ifndef G_H_\n#define G_H_\nint x;\n#endif\n"
     assert _include(bare, ["nanobind/stl/string.h"]) == (
-        "#ifndef G_H_\n#define G_H_\n#include <nanobind/stl/string.h>\nint x;\n#endif\n"
+        "#pragma once\n#ifndef G_H_\n#define G_H_\n#include <nanobind/stl/string.h>\nint x;\n#endif\n"
     )
 
 

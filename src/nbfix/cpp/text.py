@@ -115,7 +115,8 @@ _CONDITIONALS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "prepr
 
 def include_guard(root: Node) -> Node | None:
     """The `#ifndef X` / `#define X` ... `#endif` block around a header's contents, if any."""
-    blocks = [n for n in root.children if n.type not in ("comment", "pragma")]  # `#pragma once` sits beside
+    blocks = [n for n in root.children  # comments, and a `#pragma once` beside the guard, aside
+              if n.type != "comment" and not (n.type == "preproc_call" and node_text(n).startswith("#pragma"))]
     if len(blocks) != 1 or blocks[0].type != "preproc_ifdef" or not node_text(blocks[0]).startswith("#ifndef"):
         return None
     guard = blocks[0]

@@ -414,7 +414,7 @@ def forwarded_parameter_types(content: bytes, factory: Node, target: str) -> lis
         makes = squash(node_text(callee)) in (squash(target), target.split("<")[0].rsplit("::", 1)[-1])
     if not makes or arguments is None or arguments.type != "argument_list" or constructed(value, target) is None:
         return None
-    given = [a for a in arguments.named_children]
+    given = list(arguments.named_children)  # comments were refused above
     if len(given) != len(names):
         return None
     for argument, name in zip(given, names):
