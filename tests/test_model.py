@@ -170,3 +170,26 @@ void f(const std::string &text, int n) {
     assert m.declared_type("word", at) == "std::string_view"
     assert m.declared_type("sizes", at) == "std::vector<int>"
     assert m.declared_type("helper", at) is None  # a local function declaration stays one
+
+
+def test_auto_locals_and_range_variables_take_the_type_their_source_is_declared_with():
+    source = """
+struct Vocab { const std::vector<std::string> &words() const; int size() const; int size(int) const; };
+void f(const Vocab &vocab, const std::vector<int> &counts) {
+    const auto &words = vocab.words();
+    auto n = vocab.size();
+    for (const auto &word : words) {
+        for (auto count : counts) {
+            for (const std::string_view part : words) use(word, count, part, n);
+        }
+    }
+}
+"""
+    m = model(source)
+    at = m.tree.root_node.descendant_for_byte_range(source.index("use(") + 4, source.index("use(") + 8)
+    assert m.value_type("words", at) == "const std::vector<std::string>&"  # as the index spells it
+    assert m.value_type("word", at) == "std::string"
+    assert m.value_type("count", at) == "int"
+    assert m.value_type("part", at) == "const std::string_view"
+    assert m.value_type("n", at) is None  # `size` has two overloads: which one is not visible
+    assert m.declared_type("word", at) is None  # the declared type stays what was written

@@ -499,7 +499,7 @@ def _std_string_kind(ctx: Context, node) -> str | None:
     """"std::string" or "std::string_view" for a variable visibly declared so, else None."""
     if node.type != "identifier":
         return None
-    declared = ctx.model.declared_type(node_text(node), node)
+    declared = ctx.model.value_type(node_text(node), node)
     bare = squash(declared).replace("const", "").rstrip("&") if declared is not None else ""
     if bare in ("std::string", "string"):
         return "std::string"

@@ -269,7 +269,7 @@ def _nodes_of_types(root: tree_sitter.Node, types: frozenset[str]) -> list[tree_
 # What `Found.enclosing` looks for: functions (scopes), statements and `try` blocks.
 FUNCTIONS = frozenset({"function_definition", "lambda_expression"})
 STATEMENTS = frozenset({"expression_statement", "declaration"})
-ENCLOSURES = FUNCTIONS | STATEMENTS | {"try_statement"}
+ENCLOSURES = FUNCTIONS | STATEMENTS | {"try_statement", "for_range_loop"}
 
 
 class Found:

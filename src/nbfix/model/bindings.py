@@ -262,6 +262,28 @@ class Binding(Fields):
 # Building the model
 
 
+def _bare(type_text: str) -> str:
+    """`const std::vector<int> &` -> `std::vector<int>`."""
+    return squash(type_text).replace("const", "").rstrip("&*")
+
+
+_RANGE_LOOPS = frozenset({"for_range_loop"})
+_SEQUENCES = ("std::vector<", "std::list<", "std::deque<", "std::set<", "std::unordered_set<", "std::array<", "std::span<")
+
+
+def _element(container: str | None) -> str | None:
+    """`std::vector<std::string>` -> `std::string` (the first template argument of a sequence)."""
+    bare = _bare(container) if container is not None else ""
+    if not bare.startswith(_SEQUENCES) or not bare.endswith(">"):
+        return None
+    inner, depth = bare[bare.index("<") + 1:-1], 0
+    for i, char in enumerate(inner):
+        depth += (char == "<") - (char == ">")
+        if char == "," and depth == 0:
+            return inner[:i]
+    return inner
+
+
 class BindingModel(Fields):
     """Everything nbfix knows about the bindings of one file."""
 
@@ -388,6 +410,48 @@ class BindingModel(Fields):
                 return best
             scope = found.enclosing(scope, FUNCTIONS)
         return None
+
+    def value_type(self, name: str, at: Node, depth: int = 0) -> str | None:
+        """The type of the local or parameter `name` as seen from `at`: as declared, or for
+        `auto` what nbfix can see its initialiser give (a method the project declares, called on
+        a typed variable: xgrammar's `const auto &vocab = tokenizer.GetDecodedVocab();`), or for a
+        range-for variable the element of a typed `std::` sequence it runs over."""
+        found = self.declaration_of(name, at)
+        if found is not None:
+            _, declared, value = found
+            if _bare(declared) != "auto":
+                return declared
+            return self._expression_type(value, depth) if value is not None and depth < 4 else None
+        loop = found_in(self.tree).enclosing(at, _RANGE_LOOPS)
+        while loop is not None:
+            declarator, right = loop.child_by_field_name("declarator"), loop.child_by_field_name("right")
+            if declarator is not None and node_text(declarator).lstrip("&* ") == name and right is not None:
+                written = loop.child_by_field_name("type")
+                if written is not None and _bare(node_text(written)) != "auto":
+                    return node_text(written)
+                return _element(self._expression_type(right, depth)) if depth < 4 else None
+            loop = found_in(self.tree).enclosing(loop, _RANGE_LOOPS)
+        return None
+
+    def _expression_type(self, node: Node, depth: int) -> str | None:
+        """The type of a variable, or of `v.method()` / `p->method()` where the method's class and
+        its one declared result are known."""
+        if node.type == "identifier":
+            return self.value_type(node_text(node), node, depth + 1)
+        if node.type != "call_expression" or (node.child_by_field_name("arguments") is None):
+            return None
+        function = node.child_by_field_name("function")
+        if function is None or function.type != "field_expression":
+            return None
+        receiver, field = function.child_by_field_name("argument"), function.child_by_field_name("field")
+        if receiver is None or field is None or receiver.type != "identifier":
+            return None
+        owner = self.value_type(node_text(receiver), receiver, depth + 1)
+        if owner is None:
+            return None
+        scope = _bare(owner).split("<")[0].rsplit("::", 1)[-1]
+        results = {squash(s.returns): s.returns for s in self.project.method_signatures(scope, node_text(field)) or ()}
+        return next(iter(results.values())) if len(results) == 1 else None
 
     def touches_python(self, node: Node) -> bool:
         """Does this code visibly use the binding library (wrappers, casts, attributes)?"""
