@@ -190,6 +190,6 @@ void f(const Vocab &vocab, const std::vector<int> &counts) {
     assert m.value_type("words", at) == "const std::vector<std::string>&"  # as the index spells it
     assert m.value_type("word", at) == "std::string"
     assert m.value_type("count", at) == "int"
-    assert m.value_type("part", at) == "const std::string_view"
+    assert m.value_type("part", at) == "std::string_view"  # the loop's written type (qualifiers aside)
     assert m.value_type("n", at) is None  # `size` has two overloads: which one is not visible
     assert m.declared_type("word", at) is None  # the declared type stays what was written
