@@ -174,7 +174,7 @@ void f(const std::string &text, int n) {
 
 def test_auto_locals_and_range_variables_take_the_type_their_source_is_declared_with():
     source = """
-struct Vocab { const std::vector<std::string> &words() const; int size() const; int size(int) const; };
+struct Vocab { const std::vector<std::string> &words() const; int size() const; long size(int) const; };
 void f(const Vocab &vocab, const std::vector<int> &counts) {
     const auto &words = vocab.words();
     auto n = vocab.size();
@@ -191,5 +191,5 @@ void f(const Vocab &vocab, const std::vector<int> &counts) {
     assert m.value_type("word", at) == "std::string"
     assert m.value_type("count", at) == "int"
     assert m.value_type("part", at) == "std::string_view"  # the loop's written type (qualifiers aside)
-    assert m.value_type("n", at) is None  # `size` has two overloads: which one is not visible
+    assert m.value_type("n", at) is None  # `size`'s overloads return different types: which is not read
     assert m.declared_type("word", at) is None  # the declared type stays what was written
