@@ -83,6 +83,7 @@ def test_ported_module_builds_with_nanobind_and_behaves_the_same(zoo: Path):
     assert "nb::init<int, int>()" in text, "the forwarding Flock factory should have become init<...>"
     assert "grid.shape_ptr()" in text, "the whole shape should have become shape_ptr()"
     assert "nb::bind_vector<std::vector<zoo::Keeper>, nb::rv_policy::reference_internal_v>" in text
+    assert "nb::new_(&zoo::issue_permit)" in text
     assert "Next: build with nanobind" in ported.stdout
     again = subprocess.run([nbfix_executable(), "port", "bind.cpp", "zoo.h"], cwd=zoo, capture_output=True, text=True)
     assert (zoo / "bind.cpp").read_text() == text, "a second port changed the file"

@@ -81,7 +81,8 @@ class PortClasses(Rule):
     value (`return e;` becomes `new (self) T(e);`), or as `new T(...)`, `make_unique<T>(...)`,
     `make_shared<T>(...)` (the same arguments build `T` in place). A `return f(...)` counts by
     the result type `f` is declared with in the given files (`T` by value; `T *` or a smart
-    pointer to `T`), every overload agreeing. Other pointer or holder factories become
+    pointer to `T`), every overload agreeing; so does `py::init(&f)` for a function `f` declared
+    so (a value result is moved into the new object). Other pointer or holder factories become
     `nb::new_(factory)` only on a class with no other constructor: every construction then goes
     through `__new__`, so an `init<int>()` beside a `new_` raises TypeError and an `init<>()`
     leaves objects uninitialised (built and run with nanobind 3.1); there the factory is
@@ -174,6 +175,12 @@ class PortClasses(Rule):
         target = cls.cpp_type
         qualifier = nanobind_qualifier(node_text(reference.scope))
         kind = _factory_kind(ctx, factory, target, _local_alias(call, target))
+        function = _function_reference(factory)
+        if kind is None and function is not None:
+            # `py::init(&make)`: a function the project declares, returning `T` or a pointer or
+            # holder to it; `new_` takes it as it is (a value result is moved into the object).
+            names = tuple(n for t in (target, _local_alias(call, target)) if t for n in (squash(t), t.split("<")[0].rsplit("::", 1)[-1]))
+            kind = "pointer" if _declared_result_kind(ctx, function, names) in ("value", "pointer") else None
         forwarded = forwarded_parameter_types(ctx.content, factory, target) if kind in ("value", "made") else None
         if forwarded is not None and target_version(ctx.options) >= 3 and not descendants(call, {"comment"}):
             # nanobind 3's `init<...>` constructs with parentheses, as the factory did (2.x uses
@@ -346,6 +353,15 @@ def _class_around(ctx: Context, node):
         if binding.call.start_byte <= node.start_byte and node.end_byte <= binding.call.end_byte:
             if isinstance(binding.owner, ClassBinding):
                 return binding.owner
+    return None
+
+
+def _function_reference(node) -> str | None:
+    """`&make` or `make` (also qualified): the function's name; None for anything else."""
+    if node.type == "pointer_expression" and node_text(node).startswith("&"):
+        node = node.child_by_field_name("argument")
+    if node is not None and node.type in ("identifier", "qualified_identifier"):
+        return node_text(node)
     return None
 
 
