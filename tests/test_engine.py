@@ -205,3 +205,27 @@ def test_fixes_that_shrink_a_file_wide_parse_error_are_applied(tmp_path):
     assert result.error is None, result.error
     assert result.new_content == content.replace(b"s, )", b"s)")
     assert len(regions) == 1 and len(error_regions(parse(result.new_content))) == 3
+
+
+class Declared(Rule):
+    """Mends the first line's stray `{`, then reports `rename` once the index knows it."""
+
+    code, name, priority, fix_safety, summary = "NB995", "declared", Priority.HIGH, Safety.SAFE, "t"
+    edits_parse_errors = True  # as NB501 does, which rewrites include lines wherever they are
+
+    def check(self, ctx):
+        stray = ctx.content.find(b">{")
+        if stray >= 0:
+            yield self.finding(ctx.model.tree.root_node, "mend", self.fix("mend", Edit(stray + 1, stray + 2, "")))
+        elif ctx.model.project.function_signatures("rename") and b"// renamed" not in ctx.content:
+            at = len(ctx.content)
+            yield self.finding(ctx.model.tree.root_node, "use", self.fix("use", Edit(at, at, "// renamed\n")))
+
+
+def test_a_pass_that_mends_a_parse_error_sees_the_declarations_it_hid(tmp_path):
+    # The stray `{` makes the rest of the file one parse error, where `rename` is not indexed; once
+    # a pass removes it, the next pass of the same run must see `rename`, as a second run would.
+    content = b"#include <vector>{\nstruct Pet { int n; };\nPet rename(const Pet &pet);\n"
+    assert error_regions(parse(content))
+    result = lint(tmp_path, Declared(), content=content)
+    assert result.new_content == b"#include <vector>\nstruct Pet { int n; };\nPet rename(const Pet &pet);\n// renamed\n"

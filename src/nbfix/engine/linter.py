@@ -12,7 +12,7 @@ from nbfix.core.result import FileResult, LineIndex, Located
 from nbfix.core.source import Source
 from nbfix.cpp.conditionals import hidden_lines
 from nbfix.cpp.parsing import Unparsed, disabled_regions, error_changes, error_regions, parse
-from nbfix.index.declarations import IndexQueries
+from nbfix.index.declarations import IndexQueries, RefreshedIndex, file_declarations
 from nbfix.model.builder import build_model
 from nbfix.rules.rule import Context, Rule
 
@@ -167,14 +167,15 @@ class Linter:
         return [r for r in self.rules if r.code not in ignored and (not self.prefilter or r.may_fire(content))]
 
     def findings(
-        self, source: Source, content: bytes, tree: Tree, ignored: set[str], crashes: set[str] | None = None
+        self, source: Source, content: bytes, tree: Tree, ignored: set[str], crashes: set[str] | None = None,
+        project: IndexQueries | None = None,
     ) -> list[Finding]:
         """The findings of the active rules, suppressed ones left out. A rule that raises loses
         its findings in this file, and one warning line goes to `crashes`: the others still run."""
         active = self.active(content, ignored)
         if not active:
             return []  # nothing could fire here: no binding model needed
-        model = build_model(tree, content, self.project)
+        model = build_model(tree, content, project or self.project)
         lines = LineIndex(content)
         table = suppressions(lines)
         regions = Unparsed(error_regions(tree) + list(hidden_lines(content)))  # hidden: not code to edit
@@ -223,8 +224,9 @@ class Linter:
         tree = tree if tree is not None else parse(content)
         errors_before = error_regions(tree)
         applied: list[tuple[Finding, bytes]] = []
+        project = None  # after a pass on a file that did not parse: its declarations read again
         for _ in range(MAX_PASSES):
-            found = self.findings(source, content, tree, ignored, crashes)
+            found = self.findings(source, content, tree, ignored, crashes, project)
             if not fix:
                 break
             candidates = [(f, f.fix) for f in found if self.applicable(f) and f.fix is not None]
@@ -243,6 +245,8 @@ class Linter:
             result.passes.append(edits)
             content = apply_edits(content, edits)
             tree = parse(content)
+            if errors_before:
+                project = RefreshedIndex(self.project, file_declarations(tree))
         else:
             # Keep what the other rules fix: run again without the rules that kept firing.
             stuck = {f.code for f in found if self.applicable(f)}

@@ -376,6 +376,31 @@ class IndexQueries:
         return None
 
 
+class RefreshedIndex(IndexQueries):
+    """A project's index completed with the classes and functions of one file's current text
+    that it lacks: a fix pass that mended a parse error shows the declarations the file's first
+    parse hid, so a second run finds nothing more to do. What the index knew stays as it was."""
+
+    def __init__(self, base: IndexQueries, fresh: "ProjectIndex") -> None:
+        from collections import ChainMap
+
+        self._base = base
+        self.classes = ChainMap(base.classes, fresh.classes)  # type: ignore[arg-type]
+        self.functions = ChainMap(base.functions, fresh.functions)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str):
+        return getattr(self._base, name)
+
+    def resolve_include(self, include: str) -> list[str]:
+        return self._base.resolve_include(include)
+
+    def included_by(self, path: str) -> list[str]:
+        return self._base.included_by(path)
+
+    def exception_classes(self, extra: Collection[str] = ()) -> list[str]:
+        return self._base.exception_classes(extra)
+
+
 class ProjectIndex(Fields, IndexQueries):
     """Class and function declarations from every file nbfix was given, in memory: one file's
     facts, or the merged index of a small run."""
