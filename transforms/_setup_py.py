@@ -95,7 +95,10 @@ class _Changed(cst.CSTVisitor):
         self.assigned += [n.value for n in _names(node.target)]
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.mutated.update(n.value for n in _names(node.target))
+        self.mutated.update(n.value for n in _names(node.target) + _owners(node.target))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.mutated.update(n.value for t in node.targets for n in _owners(t.target))  # `ext.libraries = [...]`
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self.assigned += [n.value for n in _names(node.target)]
@@ -105,12 +108,21 @@ class _Changed(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in self.MUTATORS:
-            self.mutated.add(func.value.value)
+        if isinstance(func, cst.Attribute) and func.attr.value in self.MUTATORS:
+            self.mutated.update(n.value for n in _owners(func.value) + _names(func.value))  # `ext.x.append(...)`
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if isinstance(node.value, cst.Name):  # `flags[0] = ...` (a read is counted too: safe side)
             self.mutated.add(node.value.value)
+
+
+def _owners(target: cst.BaseExpression) -> list[cst.Name]:
+    """`ext` of `ext.extra_compile_args` (or `ext.a.b`): the object whose attribute changes."""
+    while isinstance(target, cst.Attribute):
+        target = target.value
+        if isinstance(target, cst.Name):
+            return [target]
+    return []
 
 
 def _names(target: cst.BaseExpression) -> list[cst.Name]:
@@ -130,6 +142,7 @@ class _Reader(cst.CSTVisitor):
         self.python_minimum = python_minimum
         self.lines = Lines(text)
         self.constants: dict[str, cst.BaseExpression | None] = {}  # None: assigned more than once
+        self.bound: dict[str, cst.BaseExpression] = {}  # each module-level name's last value, constant or not
         self.setup: cst.Call | None = None
         self.uses_pybind11 = False
         self.changes: list[Change] = []
@@ -159,6 +172,7 @@ class _Reader(cst.CSTVisitor):
                         # `flags.append("-std=c++17")` under an `if` is computed).
                         constant = changed.assigned.count(name) == 1 and name not in changed.mutated
                         self.constants[name] = small.value if constant else None
+                        self.bound[name] = small.value
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.module is not None and (get_full_name_for_node(node.module) or "").startswith("pybind11"):
@@ -339,6 +353,17 @@ class _Reader(cst.CSTVisitor):
         found = []
         for element in node.elements:
             call = element.value
+            if isinstance(call, cst.Name) and call.value in self.constants:
+                # `ext = Pybind11Extension(...)` bound once and never changed (`ext.libraries +=
+                # [...]` under an `if` makes it computed: the constant is None then).
+                bound = self.bound[call.value]
+                made = get_full_name_for_node(bound.func) if isinstance(bound, cst.Call) else None
+                if self.constants[call.value] is None and made and made.rpartition(".")[2] in _EXTENSION_CLASSES:
+                    self.note(call, f"`{call.value}` is changed after it is made (an attribute set or grown, e.g. under "
+                                    "an `if`): write its nanobind_add_module() target into CMakeLists.txt by hand")
+                    self.pybind11_extensions = True
+                    continue
+                call = self.constants[call.value] or call
             name = get_full_name_for_node(call.func) if isinstance(call, cst.Call) else None
             if name is None or name.rpartition(".")[2] not in _EXTENSION_CLASSES:
                 self.note(call, "not a Pybind11Extension: add its CMake target by hand")

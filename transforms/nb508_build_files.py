@@ -55,7 +55,8 @@ class BuildFiles(PortRule):
     `"nanobind>=3.0"` takes the place of `"pybind11"` in `[build-system] requires`; `pybind11`
     leaves `[project] dependencies` unless the project's Python code imports it (a nanobind
     extension needs no package at run time; hw-native-sys/pypto's port dropped it). A `setup.py`
-    with `Pybind11Extension`s becomes a generated `CMakeLists.txt` (sources, include folders,
+    with `Pybind11Extension`s (in `ext_modules`, or made first as `ext = ...` and never changed
+    after) becomes a generated `CMakeLists.txt` (sources, include folders,
     define macros, compile and link arguments, C++ standard; a define carrying the package
     version takes scikit-build-core's), a scikit-build-core `[build-system]` and a `[project]`
     table from `setup()`'s arguments. setup.py is read, never run: paths built from its own
