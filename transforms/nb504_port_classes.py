@@ -179,7 +179,7 @@ class PortClasses(Rule):
         if kind is None and function is not None:
             # `py::init(&make)`: a function the project declares, returning `T` or a pointer or
             # holder to it; `new_` takes it as it is (a value result is moved into the object).
-            names = tuple(n for t in (target, _local_alias(call, target)) if t for n in (squash(t), t.split("<")[0].rsplit("::", 1)[-1]))
+            names = _spellings(target, _local_alias(call, target))
             kind = "pointer" if _declared_result_kind(ctx, function, names) in ("value", "pointer") else None
         forwarded = forwarded_parameter_types(ctx.content, factory, target) if kind in ("value", "made") else None
         if forwarded is not None and target_version(ctx.options) >= 3 and not descendants(call, {"comment"}):
@@ -414,7 +414,7 @@ def _result_kind(ctx: Context, value, target: str, aliased: str | None = None) -
     text = squash(node_text(value))
     if value.type == "new_expression" or text.startswith(("std::make_unique", "std::make_shared")):
         return "made"
-    names = tuple(name for t in (target, aliased) if t for name in (squash(t), t.split("<")[0].rsplit("::", 1)[-1]))
+    names = _spellings(target, aliased)
     callee = value.child_by_field_name("function") if value.type == "call_expression" else (
         value.child_by_field_name("type") if value.type == "compound_literal_expression" else None)
     if callee is not None and squash(node_text(callee)) in names:
@@ -457,6 +457,11 @@ def _alias_of(statement, name: str) -> str | None:
     if declarator is None or aliased is None or node_text(declarator) != name:
         return None
     return squash(node_text(aliased))
+
+
+def _spellings(target: str, aliased: str | None = None) -> tuple[str, ...]:
+    """How code names the bound class: `ns::Pet<int>` and `Pet`, and the same for its alias."""
+    return tuple(name for t in (target, aliased) if t for name in (squash(t), t.split("<")[0].rsplit("::", 1)[-1]))
 
 
 def _declared_result_kind(ctx: Context, function: str, names: tuple[str, ...]) -> str | None:
